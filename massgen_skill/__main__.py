@@ -1,0 +1,5 @@
+import sys
+
+from massgen_skill.cli import main
+
+sys.exit(main())

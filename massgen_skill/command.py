@@ -1,0 +1,147 @@
+"""A decision → the exact `massgen` argv. The only place that knows how massgen's flags combine.
+
+Web-mode rule (contract §5): with `--web`, massgen 0.1.97 passes only a few flags on to the job and silently
+ignores the rest. A run that needs one of the others goes without the web UI — and says so.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from massgen_skill import flags
+from massgen_skill.exitcodes import SkillError
+from massgen_skill.intent import EXECUTE_MODES, Decision
+
+_MODE_FLAGS = {
+    "plan": flags.PLAN,
+    "spec": flags.SPEC,
+    "plan-and-execute": flags.PLAN_AND_EXECUTE,
+    "execute-plan": flags.EXECUTE_PLAN,
+    "execute-spec": flags.EXECUTE_SPEC,
+}
+_CWD_VALUES = {"ro": "ro", "rw": "rw"}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything about a run that is not the task or the mode."""
+
+    task: str = ""
+    config: str | None = None
+    criteria_file: str | None = None  # the translated, massgen-safe file
+    web: bool | None = None  # None: web UI unless something needs the CLI path
+    web_port: int = flags.DEFAULT_WEB_PORT
+    orchestrator_timeout: int | None = None
+    quick: bool = False
+    personas: str | None = None
+    plan_depth: str | None = None
+    plan_thoroughness: str | None = None
+    plan_steps: int | None = None
+    plan_chunks: int | None = None
+    coordination_mode: str | None = None
+    single_agent: str | None = None  # "" = the flag alone (massgen picks the agent)
+    output_file: str | None = None
+    inbox_dir: str | None = None  # CLI mode only: lets `steer` reach the team
+
+
+@dataclass(frozen=True)
+class MassgenCommand:
+    args: tuple[str, ...]  # everything after the `massgen` program itself
+    web: bool
+    web_port: int | None
+    review_gate: bool
+    notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
+
+    def shell(self, program: Sequence[str] = ("massgen",)) -> str:
+        """Copy-pasteable, shell-quoted form."""
+        return shlex.join([*program, *self.args])
+
+
+def _job_flags(decision: Decision, options: RunOptions) -> list[tuple[str, str | None]]:
+    """The flags that shape the job, as (flag, value) pairs, in a stable order."""
+    pairs: list[tuple[str, str | None]] = []
+    mode_flag = _MODE_FLAGS.get(decision.mode)
+    if mode_flag:
+        value = decision.plan_target if decision.mode in EXECUTE_MODES else None
+        pairs.append((mode_flag, value))
+    if decision.cwd_context in _CWD_VALUES:
+        pairs.append((flags.CWD_CONTEXT, _CWD_VALUES[decision.cwd_context]))
+    if options.criteria_file:
+        pairs.append((flags.EVAL_CRITERIA, options.criteria_file))
+    elif decision.preset:
+        pairs.append((flags.CRITERIA_PRESET, decision.preset))
+    optional: list[tuple[str, object]] = [
+        (flags.ORCHESTRATOR_TIMEOUT, options.orchestrator_timeout),
+        (flags.PLAN_DEPTH, options.plan_depth),
+        (flags.PLAN_THOROUGHNESS, options.plan_thoroughness),
+        (flags.PLAN_STEPS, options.plan_steps),
+        (flags.PLAN_CHUNKS, options.plan_chunks),
+        (flags.PERSONAS, options.personas),
+        (flags.COORDINATION_MODE, options.coordination_mode),
+        (flags.OUTPUT_FILE, options.output_file),
+    ]
+    pairs.extend((flag, str(value)) for flag, value in optional if value is not None)
+    if options.quick:
+        pairs.append((flags.QUICK, None))
+    if options.single_agent is not None:
+        pairs.append((flags.SINGLE_AGENT, options.single_agent or None))
+    return pairs
+
+
+def _cli_only(pairs: list[tuple[str, str | None]]) -> list[str]:
+    return [flag for flag, _ in pairs if flag not in flags.WEB_PASSTHROUGH]
+
+
+def _check_task(decision: Decision, task: str) -> None:
+    if "\0" in task:
+        raise SkillError("the task contains a NUL byte, which no command line can carry")
+    if not task.strip() and decision.mode not in EXECUTE_MODES:
+        raise SkillError(f"a task is required for mode {decision.mode} (give it as the last argument)")
+
+
+def build(decision: Decision, options: RunOptions) -> MassgenCommand:
+    _check_task(decision, options.task)
+    pairs = _job_flags(decision, options)
+    cli_only = _cli_only(pairs)
+    notes: list[str] = []
+    warnings: list[str] = []
+    if options.web is True and cli_only:
+        raise SkillError(
+            f"--web cannot be combined with {', '.join(cli_only)}: massgen 0.1.97 ignores "
+            "them in web mode; drop --web (or those options)"
+        )
+    web = options.web is not False and not cli_only
+    if options.web is None and cli_only:
+        notes.append(
+            f"web UI off: massgen ignores {', '.join(cli_only)} in web mode, so this run uses the CLI path"
+        )
+    review_gate = web and decision.cwd_context == "rw"
+    if decision.cwd_context == "rw" and not review_gate:
+        warnings.append(
+            "no review gate: without the web UI the team's file changes land in the project directly"
+        )
+
+    args: list[str] = [flags.AUTOMATION, flags.NO_PARSE_AT_REFERENCES]
+    if options.config:
+        args += [flags.CONFIG, options.config]
+    if web:
+        args += [flags.WEB, flags.NO_BROWSER, flags.WEB_PORT, str(options.web_port)]
+        if review_gate:
+            args.append(flags.WEB_REVIEW)
+    for flag, value in pairs:
+        args += [flag] if value is None else [flag, value]
+    if not web and options.inbox_dir:
+        args += [flags.INBOX_DIR, options.inbox_dir]
+    if options.task:
+        args += ["--", options.task]  # after "--" the task is data, even when it starts with "-"
+    return MassgenCommand(
+        args=tuple(args),
+        web=web,
+        web_port=options.web_port if web else None,
+        review_gate=review_gate,
+        notes=tuple(notes),
+        warnings=tuple(warnings),
+    )

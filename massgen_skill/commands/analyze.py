@@ -1,0 +1,148 @@
+"""`massgen-skill analyze`: write ANALYSIS_REPORT.md for a run from what massgen recorded.
+
+The argument is a log folder (session root `log_<ts>`, a `turn_N` or an `attempt_M` folder: web mode prints
+the attempt folder) or, when it is not an existing folder, a run id / `latest` resolved via the run records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from massgen_skill.exitcodes import ExitCode, SkillError
+
+if TYPE_CHECKING:
+    from massgen_skill.analyze import TurnAnalysis
+
+EPILOG = """\
+The report (turn_N/ANALYSIS_REPORT.md, one per turn) holds: the question; agents and models; findings that
+matter (errors, timeouts, no winner, restarts, review outcome, missing or damaged files); the agents table;
+votes with reasons and the winner; tokens and estimated cost per agent; tool calls and failures; time per
+phase; a timeline; the final answer's path and preview; the state of every file read.
+
+examples:
+  massgen-skill analyze                         # the latest run of this project
+  massgen-skill analyze .massgen/massgen_logs/log_20261125_225157_329598
+  massgen-skill analyze LOG_DIR --turn 2 --json
+  massgen-skill analyze RUN_ID --sqlite /tmp/run.sqlite
+  massgen-skill analyze LOG_DIR --stdout        # print the report, write nothing into the log folder
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from massgen_skill.analyze import SQLITE_TABLES  # stdlib-only module
+
+    parser.epilog = EPILOG + f"\nSQLite tables (--sqlite): {', '.join(SQLITE_TABLES)}\n"
+    parser.add_argument(
+        "target",
+        nargs="?",
+        metavar="RUN|LOG_DIR",
+        help="log folder (log_<ts>, turn_N or attempt_M), or a run id / 'latest' (default: the latest run)",
+    )
+    parser.add_argument("--turn", type=int, metavar="N", help="analyse only turn N")
+    parser.add_argument(
+        "--project", metavar="DIR", default=".", help="project folder whose runs RUN refers to (default: .)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the analysis as JSON on stdout")
+    parser.add_argument(
+        "--sqlite",
+        metavar="FILE",
+        help="also export events and per-agent metrics to this SQLite file (replaced if it exists)",
+    )
+    parser.add_argument(
+        "--stdout",
+        action="store_true",
+        help="print the Markdown report instead of writing ANALYSIS_REPORT.md (with --json: include it)",
+    )
+
+
+def _resolve_run(ref: str | None, project_dir: Path) -> Path:
+    """A run id, 'latest' or nothing → the run's session root, via the run records."""
+    try:
+        from massgen_skill.records import resolve_run
+    except ImportError:
+        raise SkillError(
+            "cannot look up runs here (run records are unavailable); pass a log folder instead",
+            ExitCode.NOT_FOUND,
+        ) from None
+    record = resolve_run(ref, project_dir)
+    log_dir = getattr(record, "log_dir", None)
+    if not log_dir:
+        what = f"run {ref!r}" if ref else "the latest run"
+        raise SkillError(f"{what} has no log folder (massgen did not print LOG_DIR)", ExitCode.NOT_FOUND)
+    return Path(log_dir)
+
+
+def _inside_log_tree(path: Path) -> bool:
+    """A file inside turn_N/ (status.json, events.jsonl, …) names its log folder too."""
+    from massgen_skill import layout
+
+    if not path.is_file():
+        return False
+    parent = path.resolve().parent
+    return layout.session_root(parent) != parent
+
+
+def run(args: argparse.Namespace) -> int:
+    from massgen_skill import analyze
+    from massgen_skill.output import print_json
+
+    if args.turn is not None and args.turn < 1:
+        raise SkillError("--turn must be 1 or more", ExitCode.USAGE)
+    target = args.target
+    candidate = Path(target).expanduser() if target else None
+    if candidate is not None and (candidate.is_dir() or _inside_log_tree(candidate)):
+        path = candidate
+    else:
+        path = _resolve_run(target, Path(args.project).expanduser().resolve())
+    result = analyze.analyze_log_dir(path, args.turn)
+
+    sqlite_path = None
+    if args.sqlite:
+        sqlite_path = str(Path(args.sqlite).expanduser().resolve())
+        analyze.export_sqlite(result, Path(sqlite_path))
+    markdown = {turn.turn: analyze.render_markdown(turn, result, sqlite_path) for turn in result.turns}
+    if not args.stdout:
+        analyze.write_reports(result, sqlite_path)
+
+    if args.json:
+        data = {"ok": True, **analyze.to_dict(result, markdown if args.stdout else None)}
+        data["sqlite"] = sqlite_path
+        data["sqlite_tables"] = list(analyze.SQLITE_TABLES) if sqlite_path else []
+        print_json(data)
+        return int(ExitCode.OK)
+    if args.stdout:
+        sys.stdout.write("\n\n---\n\n".join(markdown[turn.turn] for turn in result.turns))
+        sys.stdout.flush()
+        return int(ExitCode.OK)
+    for turn in result.turns:
+        sys.stdout.write(f"REPORT: {turn.report_path}\n")
+        sys.stdout.write(f"  {_summary_line(turn)}\n")
+    if sqlite_path:
+        sys.stdout.write(f"SQLITE: {sqlite_path} (tables: {', '.join(analyze.SQLITE_TABLES)})\n")
+    sys.stdout.flush()
+    return int(ExitCode.OK)
+
+
+def _summary_line(turn: TurnAnalysis) -> str:
+    last = turn.last
+    if last is None:
+        return f"turn {turn.turn}: no attempts recorded"
+    votes = sum(last.vote_counts.values())
+    if last.winner:
+        outcome = f"winner {last.winner} ({last.vote_counts.get(last.winner, 0)} of {votes} votes)"
+    else:
+        outcome = "no winner"
+    counts: dict[str, int] = {}
+    for finding in turn.findings:
+        name = "note" if finding.severity == "info" else finding.severity
+        counts[name] = counts.get(name, 0) + 1
+    found = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in counts.items()) or "none"
+    elapsed = f"{last.elapsed_s:.1f} s" if last.elapsed_s is not None else "duration unknown"
+    tokens = last.totals.input_tokens + last.totals.output_tokens
+    return (
+        f"turn {turn.turn}: {outcome}; {len(last.agents)} agents; {elapsed}; {tokens} tokens, "
+        f"${last.totals.estimated_cost:.4f}; findings: {found}"
+    )

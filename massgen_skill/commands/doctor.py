@@ -1,0 +1,141 @@
+"""`massgen-skill doctor`: can a run start here? One screen of checks, each failure with the command that fixes it."""
+
+from __future__ import annotations
+
+import argparse
+
+EPILOG = """\
+Checks, in order: massgen found (MASSGEN_BIN, PATH, `uv run`, uvx) · its version (package metadata, never
+`massgen --version`) · the mcp>=2 import break · a config found · the config valid (`massgen --validate`,
+~15 s) · API-key variable NAMES (environment and massgen's .env files; values are never read out) · the web
+port · git (review of file changes) · uv (--mode plan-and-execute).
+`run` performs the first three config-free checks and "config found" itself before every launch.
+
+exit codes:
+   0  a run can start (warnings may remain)
+   5  not ready: each failing check prints `fix: <command>`
+
+examples:
+  massgen-skill doctor
+  massgen-skill doctor --json
+  massgen-skill doctor --config team.yaml --validate-timeout 120
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from massgen_skill.inspection import VALIDATE_TIMEOUT
+
+    parser.epilog = EPILOG
+    parser.add_argument("--config", metavar="FILE", help="check this config instead of massgen's own lookup")
+    parser.add_argument("--no-validate", action="store_true", help="skip `massgen --validate` (saves ~15 s)")
+    parser.add_argument(
+        "--validate-timeout",
+        type=float,
+        default=VALIDATE_TIMEOUT,
+        metavar="S",
+        help=f"limit for `massgen --validate` (default {VALIDATE_TIMEOUT:g} s)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from massgen_skill import __version__, checks
+    from massgen_skill.exitcodes import ExitCode
+    from massgen_skill.output import print_json
+
+    cwd = Path(os.getcwd())
+    env = dict(os.environ)
+    readiness = checks.launch_checks(args.config, cwd, env)
+    program, config = readiness.program, readiness.config
+    found, mcp, config_check = readiness.checks
+
+    probed: dict[str, str] = {}
+    needs_probe = program is not None and program.how != "uvx"
+    if needs_probe and program is not None:
+        from massgen_skill.locate import installed_version
+
+        if installed_version(program, "massgen") is None or installed_version(program, "mcp") is None:
+            from massgen_skill.inspection import probe_versions
+
+            probed = probe_versions(program, cwd)
+    version = checks.check_version(program, probed.get("massgen"))
+    if mcp.status != checks.FAIL and probed.get("mcp"):
+        mcp = checks.check_mcp(program, probed.get("mcp"))
+
+    valid = _validity(args, program, config, mcp, cwd)
+    result = [
+        found,
+        version,
+        mcp,
+        config_check,
+        valid,
+        checks.check_api_keys(config, cwd, env),
+        checks.check_web_port(cwd),
+        checks.check_tool("git", "needed to review the team's file changes (--cwd-context rw)", env),
+        checks.check_tool("uv", "needed by --mode plan-and-execute", env),
+    ]
+    failures = [c for c in result if c.status == checks.FAIL]
+    ready = not failures
+    if args.json:
+        print_json(
+            {
+                "ok": ready,
+                "ready": ready,
+                "massgen_skill_version": __version__,
+                "massgen": list(program.argv) if program else None,
+                "config": config.path if config else None,
+                "checks": [c.as_dict() for c in result],
+                "fixes": [c.fix for c in result if c.status == checks.FAIL and c.fix],
+            }
+        )
+    else:
+        _print_screen(result, ready, __version__)
+    return int(ExitCode.OK if ready else ExitCode.ENV_NOT_READY)
+
+
+def _validity(args, program, config, mcp, cwd):  # type: ignore[no-untyped-def]
+    from massgen_skill import checks
+    from massgen_skill.config import SETUP_GUIDE
+
+    name = "config valid"
+    if config is None:
+        return checks.Check(name, checks.SKIP, "no config to validate")
+    if program is None or mcp.status == checks.FAIL:
+        return checks.Check(name, checks.SKIP, "massgen cannot start, so it cannot validate the config")
+    if config.how == "example":
+        return checks.Check(name, checks.SKIP, f"{config.path} is one of massgen's packaged examples")
+    if args.no_validate:
+        return checks.Check(name, checks.SKIP, "skipped (--no-validate)")
+    from massgen_skill.inspection import validate_config
+
+    outcome = validate_config(program, config.path, cwd, timeout=max(1.0, args.validate_timeout))
+    detail = f"massgen --validate: {outcome.summary()}"
+    if outcome.valid:
+        return checks.Check(name, checks.OK, detail)
+    if outcome.timed_out:
+        return checks.Check(
+            name, checks.WARN, detail, f"{checks.self_command()} doctor --validate-timeout 180"
+        )
+    fix = f"edit {config.path} (see {SETUP_GUIDE}) or rerun `{checks.self_command()} setup`"
+    if outcome.valid is None:
+        fix = f"run `massgen --validate {config.path}` to see massgen's own error"
+    return checks.Check(name, checks.FAIL, detail, fix)
+
+
+_MARK = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skip": "--  "}
+
+
+def _print_screen(result, ready: bool, version: str) -> None:  # type: ignore[no-untyped-def]
+    lines = [f"massgen-skill {version} doctor"]
+    for check in result:
+        lines.append(f"  {_MARK.get(check.status, check.status)}  {check.name:<13} {check.detail}")
+        if check.fix and check.status in ("fail", "warn"):
+            lines.append(f"        {'':<13} fix: {check.fix}")
+    failing = sum(1 for c in result if c.status == "fail")
+    lines.append(
+        "READY: yes (a run can start)" if ready else f"READY: no ({failing} problem{'s' * (failing != 1)})"
+    )
+    print("\n".join(lines), flush=True)

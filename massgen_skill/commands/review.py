@@ -1,0 +1,197 @@
+"""`massgen-skill review show|approve|reject [RUN]`: a human's decision on the team's file changes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from massgen_skill.commands._common import project_dir
+from massgen_skill.exitcodes import ExitCode, SkillError
+
+EPILOG = """\
+Only for a human's decision: show the pending changes, ask the user, then send exactly what they said.
+The server is found from the run record's port (massgen's own files always say localhost:8000), or --url;
+only loopback addresses are contacted (127.0.0.0/8, ::1, localhost) unless --allow-remote.
+After sending, the outcome is confirmed from massgen's review_result.json (the server says "ok" even when
+nothing is pending) and reported: approved or rejected, and which files land in the project.
+
+exit codes: 0 done · 12 no such run/log dir · 13 server unreachable · 14 server error or non-JSON answer
+· 15 no review pending (already decided, timed out after 600 s, or never opened) · 16 refused (a file
+not in the review, a non-loopback URL) · 2 usage
+
+examples:
+  massgen-skill review show
+  massgen-skill review show 20261125-101500-ab12cd --full
+  massgen-skill review approve
+  massgen-skill review approve --files src/a.py src/b.py
+  massgen-skill review reject --feedback "keep the old API"
+  massgen-skill review show .massgen/massgen_logs/log_20261125_101500_123456 --url http://127.0.0.1:8123
+"""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x9b]")
+LINE_CHARS = 1000  # a diff line is cut here unless --full
+
+
+def _common(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "run_ref",
+        nargs="?",
+        metavar="RUN|LOG_DIR",
+        help="run id (or prefix), record path, massgen's LOG_DIR, or 'latest' (default)",
+    )
+    sub.add_argument(
+        "--project", metavar="DIR", default=".", help="project folder holding the runs (default: .)"
+    )
+    sub.add_argument(
+        "--url", metavar="URL", help="review server, e.g. http://127.0.0.1:8123 (default: from the run)"
+    )
+    sub.add_argument("--allow-remote", action="store_true", help="allow a review server that is not loopback")
+    sub.add_argument("--http-timeout", type=float, default=10.0, metavar="S", help="per request (10)")
+    sub.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _decision(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--feedback", metavar="TEXT", help="a note for the team, sent with the decision")
+    sub.add_argument(
+        "--confirm-timeout",
+        type=float,
+        default=15.0,
+        metavar="S",
+        help="wait this long for massgen's review_result.json (15)",
+    )
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    subs = parser.add_subparsers(dest="action", metavar="show|approve|reject", required=True)
+    fmt = argparse.RawDescriptionHelpFormatter
+    show = subs.add_parser("show", help="changed files and their diff", epilog=EPILOG, formatter_class=fmt)
+    _common(show)
+    show.add_argument("--full", action="store_true", help="the whole diff (default: the first 200 lines)")
+    approve = subs.add_parser(
+        "approve", help="apply all changes, or only --files", epilog=EPILOG, formatter_class=fmt
+    )
+    _common(approve)
+    approve.add_argument(
+        "--files",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        help="approve only these (each must be a file of the pending review; the rest is discarded)",
+    )
+    _decision(approve)
+    reject = subs.add_parser("reject", help="discard every change", epilog=EPILOG, formatter_class=fmt)
+    _common(reject)
+    _decision(reject)
+
+
+def safe_line(line: str, limit: int | None) -> str:
+    """A diff line that cannot move the cursor, colour the terminal, or pass for one of our markers."""
+    line = _CONTROL.sub("?", line)
+    if line.startswith("__"):
+        line = "\u200b" + line
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
+
+
+def bounded_diff(diff: str, full: bool, max_lines: int) -> tuple[list[str], int]:
+    lines = diff.splitlines()
+    shown = lines if full else lines[:max_lines]
+    return [safe_line(line, None if full else LINE_CHARS) for line in shown], len(lines)
+
+
+def _show(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from massgen_skill.output import print_json
+    from massgen_skill.review import DIFF_LINES
+    from massgen_skill.reviewblock import PREVIEW_CHARS, clean_field
+
+    lines, total = bounded_diff(pending.diff, args.full, DIFF_LINES)
+    files = [{"path": f.path, "status": f.status, "context": f.context} for f in pending.files]
+    if args.json:
+        print_json(
+            {
+                "ok": True,
+                "review_pending": True,
+                "run_id": conn.target.record.run_id if conn.target.record else None,
+                "session_id": pending.session_id,
+                "review_url": pending.url,
+                "files": files,
+                "answer_preview": clean_field(pending.answer, PREVIEW_CHARS),
+                "diff": "\n".join(lines),
+                "diff_lines": total,
+                "diff_truncated": len(lines) < total,
+            }
+        )
+        return int(ExitCode.OK)
+    out = [
+        f"REVIEW: pending (session {clean_field(pending.session_id, 100)})",
+        f"REVIEW_URL: {pending.url}",
+        f"FILES_CHANGED: {len(files)}",
+        *(f"  {clean_field(f['status'], 3):<2} {clean_field(f['path'], 300)}" for f in files),
+        f"ANSWER_PREVIEW: {clean_field(pending.answer, PREVIEW_CHARS)}",
+    ]
+    if total:
+        more = (
+            f"first {len(lines)} of {total} lines; --full shows all"
+            if len(lines) < total
+            else f"{total} lines"
+        )
+        out += [f"DIFF: ({more})", *lines]
+    else:
+        out.append("DIFF: (none)")
+    out.append("DECIDE: ask the user; then `review approve`, `review approve --files …` or `review reject`")
+    sys.stdout.write("\n".join(out) + "\n")
+    return int(ExitCode.OK)
+
+
+def _decide(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from massgen_skill.output import print_json
+    from massgen_skill.review import check_files, check_landed, decision_body, send_and_confirm
+    from massgen_skill.reviewblock import clean_field
+
+    approve = args.action == "approve"
+    chosen = check_files(pending, args.files) if approve and args.files else None
+    body = decision_body(approve, chosen, args.feedback)
+    landed = send_and_confirm(conn, pending, body, max(0.0, args.confirm_timeout))
+    check_landed(landed, body)
+    if args.json:
+        print_json(
+            {
+                "ok": True,
+                "run_id": conn.target.record.run_id if conn.target.record else None,
+                "session_id": pending.session_id,
+                "sent": body,
+                "landed": landed.__dict__,
+            }
+        )
+        return int(ExitCode.OK)
+    names = ", ".join(clean_field(f, 300) for f in landed.files)
+    if approve:
+        what = f"approve {', '.join(chosen)}" if chosen else f"approve all ({len(pending.files)} files)"
+    else:
+        what = "reject"
+    out = [f"DECISION: {clean_field(what, 2000)}"]
+    if args.feedback:
+        out.append("FEEDBACK: sent")
+    if landed.approved:
+        out.append(f"RESULT: approved; applied to the project: {names or '(no files)'}")
+    else:
+        out.append("RESULT: rejected; nothing was applied")
+    sys.stdout.write("\n".join(out) + "\n")
+    return int(ExitCode.OK)
+
+
+def run(args: argparse.Namespace) -> int:
+    from massgen_skill.review import connect, find_pending, resolve_target
+
+    if args.http_timeout <= 0:
+        raise SkillError("--http-timeout must be > 0", ExitCode.USAGE)
+    target = resolve_target(args.run_ref, project_dir(args))
+    conn = connect(target, args.url, args.allow_remote, args.http_timeout)
+    try:
+        pending = find_pending(conn, args.url)
+        if args.action == "show":
+            return _show(conn, pending, args)
+        return _decide(conn, pending, args)
+    finally:
+        conn.client.close()

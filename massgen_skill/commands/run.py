@@ -1,0 +1,128 @@
+"""`massgen-skill run`: decide, check, launch massgen, relay its markers, exit with the run's outcome."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from massgen_skill import flags
+from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
+from massgen_skill.intent import AUTO, CWD_CONTEXTS, EXECUTE_MODES, MODES
+
+EPILOG = f"""\
+The task is the last argument; a task that starts with "-" goes after "--". Options after the task are an
+error (they would otherwise be taken for part of the task).
+
+relayed lines (stdout, one per line; --json: one JSON object per line):
+  RUN_ID: <id>           the run record (see `massgen-skill status|wait|result|stop <id>`)
+  LOG_DIR: <abs path>    massgen's log folder (from massgen's own LOG_DIR line, never guessed)
+  STATUS: <abs path>     status.json as printed by massgen (`status` follows restarts)
+  WEB_UI: <url>          web mode: the real port
+  __REVIEW_PENDING__ … __END_REVIEW_INFO__   a review of file changes waits for a human decision
+  ANSWER: <abs path>     the winning answer (also in web mode, where massgen prints none)
+  WORKSPACE: <abs path>  the winner's workspace, when it has one
+  CHANGED: <files>       headless rw runs: files that changed in the project
+  REASON: <text>         why, when the result is not ok
+  RESULT: ok|no-answer|timed-out|stopped|crashed|config-error|usage-error|env-not-ready
+
+examples:
+  massgen-skill run "Compare three designs for the cache layer"
+  massgen-skill run --mode evaluate --criteria criteria.json "Review src/ for race conditions"
+  massgen-skill run --dry-run --json -- "--weird task starting with a dash"
+  massgen-skill run --no-web --mode plan "Plan the migration to Postgres"
+
+exit codes:
+{exit_code_table()}
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.add_argument(
+        "task", nargs="?", default=None, help="the task for the team (one argument; quote it)"
+    )
+    parser.add_argument("--task-file", metavar="FILE", help="read the task from FILE ('-' for stdin) instead")
+    parser.add_argument(
+        "--mode", choices=(AUTO, *MODES), default=AUTO, help="kind of run (default: inferred)"
+    )
+    parser.add_argument(
+        "--target", metavar="PATH|ID|latest", help="execute-plan/execute-spec: which plan or spec"
+    )
+    parser.add_argument(
+        "--cwd-context", choices=(AUTO, *CWD_CONTEXTS), default=AUTO, help="give agents the current folder"
+    )
+    parser.add_argument(
+        "--criteria", metavar="FILE", help="evaluation criteria JSON (checked and translated)"
+    )
+    parser.add_argument("--preset", metavar="NAME", help="massgen checklist criteria preset")
+    parser.add_argument("--config", metavar="FILE", help="massgen config (default: massgen's own lookup)")
+    web = parser.add_mutually_exclusive_group()
+    web.add_argument("--web", dest="web", action="store_true", default=None, help="force the web UI")
+    web.add_argument("--no-web", dest="web", action="store_false", help="CLI path, no web UI, no review gate")
+    parser.add_argument(
+        "--web-port", type=int, metavar="PORT", help="web UI port (default 8000, else a free one)"
+    )
+    parser.add_argument("--timeout", type=int, metavar="SECONDS", help="massgen orchestrator time limit")
+    parser.add_argument("--quick", action="store_true", help="one answer each, no final presentation")
+    parser.add_argument("--personas", choices=flags.PERSONAS_CHOICES)
+    parser.add_argument("--plan-depth", choices=flags.PLAN_DEPTH_CHOICES)
+    parser.add_argument("--plan-thoroughness", choices=flags.PLAN_THOROUGHNESS_CHOICES)
+    parser.add_argument("--plan-steps", type=_positive, metavar="N")
+    parser.add_argument("--plan-chunks", type=_positive, metavar="N")
+    parser.add_argument("--coordination-mode", choices=flags.COORDINATION_MODE_CHOICES)
+    parser.add_argument("--single-agent", nargs="?", const="", metavar="ID", help="one agent only")
+    parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
+    parser.add_argument(
+        "--stop-grace", type=float, default=5.0, metavar="S", help="seconds between stop signals"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
+    parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {value}")
+    return value
+
+
+def _read_task(args: argparse.Namespace) -> str:
+    if args.task_file is None:
+        return args.task or ""
+    if args.task is not None:
+        raise SkillError("give the task either as an argument or with --task-file, not both")
+    try:
+        data = sys.stdin.buffer.read() if args.task_file == "-" else Path(args.task_file).read_bytes()
+    except OSError as exc:
+        raise SkillError(
+            f"--task-file {args.task_file}: {exc.strerror or exc}", ExitCode.INVALID_INPUT
+        ) from None
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _check_nothing_after_task(argv: list[str], task: str | None) -> None:
+    if task is not None and argv and argv[-1] != task:
+        index = len(argv) - 1 - argv[::-1].index(task) if task in argv else -1
+        extra = argv[index + 1 :] if index >= 0 else argv[-1:]
+        raise SkillError(
+            f"arguments after the task: {' '.join(extra)!r}; put options before the task "
+            "(a task starting with '-' goes after '--')"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from massgen_skill.runplan import execute, plan_run
+
+    _check_nothing_after_task(args.raw_argv, args.task)
+    task = _read_task(args)
+    if args.mode not in EXECUTE_MODES and args.target:
+        raise SkillError("--target only applies to --mode execute-plan or execute-spec")
+    if args.timeout is not None and args.timeout <= 0:
+        raise SkillError(f"--timeout: expected seconds > 0, got {args.timeout}")
+    prepared = plan_run(args, task, Path(os.getcwd()))
+    return execute(prepared)

@@ -1,0 +1,81 @@
+"""`massgen-skill status [RUN]`: a run's phase, agents, votes, cost — from its newest status.json."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from massgen_skill.commands._common import add_run_argument, resolve
+
+EPILOG = """\
+Reads the newest turn_N/attempt_M/status.json (the STATUS path massgen printed goes stale after a restart).
+A missing, half-written or damaged file is reported, never a crash.
+
+examples:
+  massgen-skill status
+  massgen-skill status 20261125-101500-ab12cd --json
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    add_run_argument(parser)
+
+
+def describe(record) -> dict:  # type: ignore[no-untyped-def]
+    """Record + live progress, as one dict (shared by status and wait)."""
+    from massgen_skill.records import effective_state
+    from massgen_skill.status import progress_for
+
+    progress = progress_for(Path(record.log_dir) if record.log_dir else None)
+    return {
+        "run_id": record.run_id,
+        "state": effective_state(record),
+        "mode": record.mode,
+        "web": record.web,
+        "web_port": record.web_port,
+        "log_dir": record.log_dir,
+        "answer_path": record.answer_path,
+        "outcome": record.outcome,
+        "exit_code": record.exit_code,
+        "reason": record.reason,
+        "progress": progress.as_dict(),
+    }
+
+
+def render(info: dict) -> str:
+    from massgen_skill.status import Progress, one_line
+
+    progress = info["progress"]
+    lines = [f"run {info['run_id']}: {info['state']}" + (f" ({info['outcome']})" if info["outcome"] else "")]
+    lines.append(f"  log dir: {info['log_dir'] or '(not yet)'}")
+    lines.append(f"  progress: {one_line(Progress(**{**progress, 'agents': ()}))}")
+    for agent in progress["agents"]:
+        extra = f" voted for {agent['voted_for']}" if agent["voted_for"] else ""
+        error = f" error: {agent['error']}" if agent["error"] else ""
+        lines.append(
+            f"    {agent['agent_id']}: {agent['status']}, {agent['answers']} answer(s){extra}{error}"
+        )
+    if progress["votes"]:
+        lines.append("  votes: " + ", ".join(f"{k}={v}" for k, v in progress["votes"].items()))
+    if progress["cost"] is not None or progress["input_tokens"] is not None:
+        lines.append(
+            f"  tokens: {progress['input_tokens'] or 0} in / {progress['output_tokens'] or 0} out,"
+            f" cost ${progress['cost'] or 0:.4f}"
+        )
+    if info["answer_path"]:
+        lines.append(f"  answer: {info['answer_path']}")
+    if info["reason"] and info["outcome"] != "ok":
+        lines.append(f"  reason: {info['reason']}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from massgen_skill.output import print_json
+
+    info = describe(resolve(args))
+    if args.json:
+        print_json(info)
+    else:
+        print(render(info))
+    return 0

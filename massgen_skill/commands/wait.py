@@ -1,0 +1,78 @@
+"""`massgen-skill wait [RUN] --timeout S`: block until the run ends, a review is pending, or the timeout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from massgen_skill.commands._common import add_run_argument, project_dir
+from massgen_skill.exitcodes import ExitCode
+
+EPILOG = """\
+Exit code says why it returned: the run's own outcome code when it ended (0 = answer produced),
+11 when a review of file changes waits for a human decision, 10 when the timeout came first.
+Use this instead of sleep loops; call it again to keep waiting.
+
+examples:
+  massgen-skill wait --timeout 600
+  massgen-skill wait 20261125-101500-ab12cd --timeout 60 --json
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    add_run_argument(parser)
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, metavar="S", help="give up after S seconds (600)"
+    )
+    parser.add_argument("--interval", type=float, default=0.5, metavar="S", help="poll interval (0.5)")
+
+
+def _verdict(record, state: str) -> tuple[ExitCode | None, str]:  # type: ignore[no-untyped-def]
+    from massgen_skill import records
+
+    if state == records.REVIEW_PENDING:
+        return ExitCode.REVIEW_PENDING, "review pending"
+    if state == records.LOST:
+        return ExitCode.CRASHED, "lost: the supervising wrapper is gone (`massgen-skill stop` cleans up)"
+    if state not in records.ACTIVE_STATES:
+        code = record.exit_code if record.exit_code is not None else int(ExitCode.NO_ANSWER)
+        return ExitCode(code), f"ended: {record.outcome or state}"
+    return None, "running"
+
+
+def run(args: argparse.Namespace) -> int:
+    from massgen_skill import records
+    from massgen_skill.commands.status import describe, render
+    from massgen_skill.output import print_json
+    from massgen_skill.status import Progress, one_line
+
+    if args.timeout < 0 or args.interval <= 0:
+        from massgen_skill.exitcodes import SkillError
+
+        raise SkillError("--timeout must be >= 0 and --interval > 0")
+    tty = sys.stderr.isatty() and not args.json
+    ref = records.resolve_run(args.run_ref, project_dir(args))
+    deadline = time.monotonic() + args.timeout
+    while True:
+        record = records.load(ref.path)
+        code, why = _verdict(record, records.effective_state(record))
+        if code is not None or time.monotonic() >= deadline:
+            break
+        if tty:
+            progress = describe(record)["progress"]
+            sys.stderr.write("\r\x1b[K" + one_line(Progress(**{**progress, "agents": ()}))[:150])
+            sys.stderr.flush()
+        time.sleep(min(args.interval, max(0.0, deadline - time.monotonic())))
+    if tty:
+        sys.stderr.write("\r\x1b[K")
+    if code is None:
+        code, why = ExitCode.STILL_RUNNING, "still running (timeout reached; call wait again)"
+    info = {**describe(record), "waited": why, "wait_exit_code": int(code)}
+    if args.json:
+        print_json(info)
+    else:
+        print(f"WAIT: {why}")
+        print(render(info))
+    return int(code)

@@ -1,0 +1,92 @@
+"""Which massgen config a run will use (contract §8), and which API-key variables are set (names only)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from massgen_skill.exitcodes import ExitCode, SkillError
+
+PROJECT_CONFIG = Path(".massgen") / "config.yaml"
+USER_CONFIG = Path(".config") / "massgen" / "config.yaml"
+USER_AGENTS_DIR = Path(".config") / "massgen" / "agents"
+SETUP_GUIDE = "references/config_setup.md"
+
+# Environment variables massgen's backends read keys from. Only names are ever shown, never values.
+API_KEY_NAMES = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "XAI_API_KEY",
+    "OPENROUTER_API_KEY",
+    "GROQ_API_KEY",
+    "CEREBRAS_API_KEY",
+    "TOGETHER_API_KEY",
+    "FIREWORKS_API_KEY",
+    "MOONSHOT_API_KEY",
+    "NEBIUS_API_KEY",
+    "NVIDIA_API_KEY",
+    "ZAI_API_KEY",
+    "POE_API_KEY",
+    "QWEN_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+)
+
+
+@dataclass(frozen=True)
+class ConfigChoice:
+    path: str  # what is passed to massgen (a path, or an `@examples/…` name)
+    how: str  # flag | project | user | example
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env.get("HOME") or Path.home())
+
+
+def find_config(explicit: str | None, cwd: Path, env: Mapping[str, str] | None = None) -> ConfigChoice:
+    """The config massgen would load, checked before launch (massgen would fail after ~15 s)."""
+    env = os.environ if env is None else env
+    home = _home(env)
+    if explicit:
+        if explicit.startswith("@examples/"):
+            return ConfigChoice(explicit, "example")
+        candidates = [
+            Path(explicit).expanduser(),
+            home / USER_AGENTS_DIR / explicit,
+            home / USER_AGENTS_DIR / f"{explicit}.yaml",
+        ]
+        for candidate in candidates:
+            full = candidate if candidate.is_absolute() else cwd / candidate
+            if full.is_file():
+                return ConfigChoice(str(full), "flag")
+        raise SkillError(
+            f"--config {explicit!r}: no such file (also looked in ~/{USER_AGENTS_DIR}/); see {SETUP_GUIDE}",
+            ExitCode.ENV_NOT_READY,
+        )
+    for path, how in ((cwd / PROJECT_CONFIG, "project"), (home / USER_CONFIG, "user")):
+        if path.is_file():
+            return ConfigChoice(str(path), how)
+    raise SkillError(
+        f"no massgen config: none given with --config, no ./{PROJECT_CONFIG}, no ~/{USER_CONFIG}; "
+        f"run `massgen-skill setup` or see {SETUP_GUIDE}",
+        ExitCode.ENV_NOT_READY,
+    )
+
+
+def api_keys_present(env: Mapping[str, str] | None = None) -> list[str]:
+    env = os.environ if env is None else env
+    return [name for name in API_KEY_NAMES if env.get(name)]
+
+
+def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
+    """Values to scrub from anything we log: API keys, tokens, secrets (long enough to be real)."""
+    env = os.environ if env is None else env
+    markers = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+    return sorted(
+        {v for k, v in env.items() if any(m in k.upper() for m in markers) and len(v) >= 8},
+        key=len,
+        reverse=True,
+    )

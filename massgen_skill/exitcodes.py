@@ -1,0 +1,67 @@
+"""Every exit code massgen-skill can return, and the one error type that carries one.
+
+This is the only place exit codes are decided. massgen's own exit code is never passed through as is:
+0 from massgen also means "every agent failed", "timed out" and "interrupted" (contract §2).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0  # answer produced / command did what was asked
+    INTERNAL = 1  # a bug in massgen-skill itself (reported in one line, never a traceback)
+    USAGE = 2  # bad flags or arguments
+    INVALID_INPUT = 3  # a file given to us (criteria, log dir, …) is unreadable or invalid
+    NO_ANSWER = 4  # massgen ran but produced no answer (agents failed)
+    ENV_NOT_READY = 5  # massgen, its config, or a dependency is missing
+    MASSGEN_CONFIG = 6  # massgen rejected its configuration before starting (its exit 1)
+    TIMED_OUT = 7  # the run hit its time limit
+    STOPPED = 8  # the run was stopped or interrupted (signal, `stop`)
+    CRASHED = 9  # massgen died unexpectedly (exception, killed)
+    STILL_RUNNING = 10  # `wait` gave up before the run ended
+    REVIEW_PENDING = 11  # `wait`/`run`: the team's file changes wait for a human decision
+    NOT_FOUND = 12  # no such run / log dir / session
+    SERVER_UNREACHABLE = 13  # review server refused the connection or timed out
+    SERVER_ERROR = 14  # review server answered 4xx/5xx or something that is not JSON
+    NO_REVIEW = 15  # no review is pending (already decided, timed out, or never opened)
+    REFUSED = 16  # we refused to act (non-loopback URL, unknown file, finished run, …)
+
+
+EXIT_CODE_HELP: dict[ExitCode, str] = {
+    ExitCode.OK: "success: the answer was produced (or the command did what was asked)",
+    ExitCode.INTERNAL: "internal error in massgen-skill (please report)",
+    ExitCode.USAGE: "usage error: bad flag or argument",
+    ExitCode.INVALID_INPUT: "invalid input file (criteria, status, log dir)",
+    ExitCode.NO_ANSWER: "massgen ran but produced no answer (agents failed)",
+    ExitCode.ENV_NOT_READY: "environment not ready: massgen, its config or a dependency is missing",
+    ExitCode.MASSGEN_CONFIG: "massgen rejected its configuration",
+    ExitCode.TIMED_OUT: "the run timed out",
+    ExitCode.STOPPED: "the run was stopped or interrupted",
+    ExitCode.CRASHED: "massgen crashed",
+    ExitCode.STILL_RUNNING: "wait: the run is still going (timeout reached)",
+    ExitCode.REVIEW_PENDING: "a review of file changes waits for a human decision",
+    ExitCode.NOT_FOUND: "no such run, log dir or session",
+    ExitCode.SERVER_UNREACHABLE: "review server unreachable",
+    ExitCode.SERVER_ERROR: "review server answered with an error or non-JSON",
+    ExitCode.NO_REVIEW: "no review is pending",
+    ExitCode.REFUSED: "refused: the request was unsafe or does not apply",
+}
+
+
+def exit_code_table() -> str:
+    """The table printed in --help epilogs and the README."""
+    return "\n".join(f"  {int(code):>2}  {text}" for code, text in EXIT_CODE_HELP.items())
+
+
+class SkillError(Exception):
+    """An expected failure: one line for the user and the exit code that goes with it."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,113 @@
+"""massgen's log layout (contract §4): where each file of a run lives; the only module spelling those names.
+
+<cwd>/.massgen/massgen_logs/log_<ts>/            session root (CLI `LOG_DIR:`)
+  turn_<N>/final/<winner>/answer.txt             CLI: copy of the attempt's final/
+  turn_<N>/answer.txt                            web mode
+  turn_<N>/attempt_<M>/status.json               (web `LOG_DIR:` is this attempt dir)
+  turn_<N>/attempt_<M>/final/<winner>/{answer.txt,workspace/}
+  turn_<N>/attempt_<M>/review_request.json, review_result.json
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+STATUS_FILE = "status.json"
+ANSWER_FILE = "answer.txt"
+FINAL_DIR = "final"
+WORKSPACE_DIR = "workspace"
+REVIEW_REQUEST = "review_request.json"
+REVIEW_RESULT = "review_result.json"
+PLAN_FILE = "project_plan.json"
+SPEC_FILE = "project_spec.json"
+DELIVERABLE_DIR = "deliverable"
+LOGS_SUBDIR = Path(".massgen") / "massgen_logs"
+EVENTS_FILE = "events.jsonl"
+COORDINATION_EVENTS_FILE = "coordination_events.json"
+METRICS_SUMMARY_FILE = "metrics_summary.json"
+METRICS_EVENTS_FILE = "metrics_events.json"
+EXECUTION_METADATA_FILE = "execution_metadata.yaml"
+SNAPSHOT_MAPPINGS_FILE = "snapshot_mappings.json"
+MASSGEN_LOG_FILE = "massgen.log"
+MASSGEN_DEBUG_LOG_FILE = "massgen_debug.log"
+VOTE_FILE = "vote.json"
+EXECUTION_TRACE_FILE = "execution_trace.md"
+
+_ROOT_PREFIX = "log_"
+_TURN = re.compile(r"^turn_(\d+)$")
+_ATTEMPT = re.compile(r"^attempt_(\d+)$")
+
+
+def _numbered(folder: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path]]:
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    found = [(int(m.group(1)), p) for p in entries if (m := pattern.match(p.name)) and p.is_dir()]
+    return sorted(found)
+
+
+def session_root(path: Path) -> Path:
+    """The `log_<ts>` folder for a session root, a turn dir, an attempt dir or a file inside one."""
+    path = path.resolve() if not path.is_absolute() else path
+    roots = []
+    for candidate in (path, *path.parents):
+        if candidate.name.startswith(_ROOT_PREFIX) and candidate.parent.name == LOGS_SUBDIR.name:
+            return candidate
+        if _ATTEMPT.match(candidate.name) and _TURN.match(candidate.parent.name):
+            roots.append(candidate.parent.parent)
+        elif _TURN.match(candidate.name):
+            roots.append(candidate.parent)
+        if roots and roots[-1].name.startswith(_ROOT_PREFIX):
+            return roots[-1]
+    # A log_<ts> root is preferred above: a folder named turn_<N> above the project
+    # (~/turn_1/project/.massgen/…) is not part of the log tree.
+    return roots[0] if roots else path
+
+
+def turns(root: Path) -> list[tuple[int, Path]]:
+    return _numbered(root, _TURN)
+
+
+def attempts(turn_dir: Path) -> list[tuple[int, Path]]:
+    return _numbered(turn_dir, _ATTEMPT)
+
+
+def newest_turn(root: Path) -> Path | None:
+    found = turns(root)
+    return found[-1][1] if found else None
+
+
+def newest_attempt(root: Path) -> Path | None:
+    """The newest attempt of the newest turn: after a restart the printed STATUS path is stale."""
+    turn = newest_turn(root)
+    found = attempts(turn) if turn else []
+    return found[-1][1] if found else None
+
+
+def newest_status_file(root: Path) -> Path | None:
+    """status.json of the newest attempt that has one (it appears ~14 s after launch)."""
+    turn = newest_turn(root)
+    for _, attempt in reversed(attempts(turn) if turn else []):
+        if (attempt / STATUS_FILE).is_file():
+            return attempt / STATUS_FILE
+    return None
+
+
+def final_dirs(folder: Path) -> list[Path]:
+    """`final/<agent>/` folders below `folder` (a turn or an attempt dir)."""
+    final = folder / FINAL_DIR
+    try:
+        return sorted(p for p in final.iterdir() if p.is_dir())
+    except OSError:
+        return []
+
+
+def inside(path: Path, root: Path) -> bool:
+    """True when `path` lies inside `root` (both resolved): a marker must not point outside its run."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        return False
+    return True

@@ -1,0 +1,113 @@
+"""How a run ended, decided from the answer file, status.json and the markers — not massgen's exit code alone.
+
+massgen 0.1.97 exits 0 when the team answered, but also when every agent failed, on timeout and on SIGINT
+(contract §2). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from dataclasses import dataclass
+
+from massgen_skill.exitcodes import ExitCode
+from massgen_skill.markers import strip_ansi
+from massgen_skill.status import Progress
+
+# The word printed on the final `RESULT:` line for each outcome.
+RESULT_WORDS: dict[ExitCode, str] = {
+    ExitCode.OK: "ok",
+    ExitCode.NO_ANSWER: "no-answer",
+    ExitCode.USAGE: "usage-error",
+    ExitCode.ENV_NOT_READY: "env-not-ready",
+    ExitCode.MASSGEN_CONFIG: "config-error",
+    ExitCode.TIMED_OUT: "timed-out",
+    ExitCode.STOPPED: "stopped",
+    ExitCode.CRASHED: "crashed",
+}
+
+_LOGURU_ERROR = re.compile(r"\|\s*ERROR\s*\|\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    massgen_exit: int | None  # negative: killed by that signal
+    stopped_by_us: bool = False
+    saw_log_dir: bool = False
+    answer_exists: bool = False
+    error_line: str | None = None  # massgen's `❌ …` line
+    progress: Progress | None = None
+    stderr_tail: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: ExitCode
+    reason: str
+
+    @property
+    def word(self) -> str:
+        return RESULT_WORDS.get(self.code, self.code.name.lower())
+
+
+def _agent_errors(progress: Progress | None) -> str | None:
+    if progress is None:
+        return None
+    failed = [
+        f"{a.agent_id}: {a.error or a.status}"
+        for a in progress.agents
+        if a.error or a.status in ("error", "timeout")
+    ]
+    return "; ".join(failed) or None
+
+
+def _stderr_reason(lines: tuple[str, ...]) -> str | None:
+    """The last loguru ERROR line, or the last `❌`/`Error` line massgen wrote to stderr."""
+    lines = tuple(strip_ansi(line) for line in lines)  # loguru colours its lines even when piped
+    for line in reversed(lines):
+        match = _LOGURU_ERROR.search(line)
+        if match:
+            return match.group(1).replace("[ERROR] ", "").strip()
+    for line in reversed(lines):
+        if "❌" in line or "Error" in line:
+            return line.strip()
+    return None
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def decide(ev: Evidence) -> Outcome:
+    code = ev.massgen_exit
+    if ev.stopped_by_us:
+        extra = " (an answer had already been written)" if ev.answer_exists else ""
+        return Outcome(ExitCode.STOPPED, f"stopped on request{extra}")
+    if ev.answer_exists:
+        return Outcome(ExitCode.OK, "answer produced")
+    if code is not None and code < 0:
+        return Outcome(ExitCode.CRASHED, f"massgen was killed by {_signal_name(code)}")
+    stderr_reason = _stderr_reason(ev.stderr_tail)
+    if code == 1:
+        reason = ev.error_line or stderr_reason or "massgen rejected its configuration (exit 1)"
+        return Outcome(ExitCode.MASSGEN_CONFIG, reason)
+    if code == 2:
+        if not ev.saw_log_dir and not ev.error_line:
+            return Outcome(ExitCode.USAGE, stderr_reason or "massgen rejected its command line (exit 2)")
+        return Outcome(ExitCode.CRASHED, ev.error_line or stderr_reason or "massgen failed (exit 2)")
+    if code == 3:
+        return Outcome(ExitCode.TIMED_OUT, "massgen timed out (exit 3)")
+    if code == 4:
+        return Outcome(ExitCode.STOPPED, "massgen was interrupted (exit 4)")
+    if code not in (0, None):
+        return Outcome(ExitCode.CRASHED, ev.error_line or stderr_reason or f"massgen exited with {code}")
+    progress = ev.progress
+    if progress is not None and progress.finish_reason == "timeout":
+        return Outcome(ExitCode.TIMED_OUT, progress.details or "orchestrator time limit reached")
+    reason = _agent_errors(progress) or stderr_reason or ev.error_line
+    if reason is None and progress is not None and progress.finish_reason == "in_progress":
+        reason = "massgen ended while agents were still working (interrupted?)"
+    return Outcome(ExitCode.NO_ANSWER, reason or "massgen ended without a winner")

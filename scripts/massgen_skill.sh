@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Any massgen-skill command (status, wait, result, review, stop, …) from the skill folder, no install needed.
+# Usage: massgen_skill.sh COMMAND [options]   (massgen_skill.sh --help lists the commands)
+set -u
+# shellcheck source=scripts/_skill_python.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/_skill_python.sh"
+run_skill "$@"
