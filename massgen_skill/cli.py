@@ -13,7 +13,7 @@ from types import ModuleType
 
 from massgen_skill import __version__
 from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
-from massgen_skill.output import PROG, one_line, report_error
+from massgen_skill.output import PROG, one_line, report_error, tolerant_streams
 
 # name -> (module under massgen_skill.commands, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -79,6 +79,7 @@ def build_parser(name: str) -> tuple[Parser, ModuleType]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
+    tolerant_streams()
     if not args_in or args_in[0] not in COMMANDS:
         top = _top_parser()
         if not args_in or args_in[0] in ("-h", "--help"):

@@ -102,8 +102,25 @@ def _check_task(decision: Decision, task: str) -> None:
         raise SkillError(f"a task is required for mode {decision.mode} (give it as the last argument)")
 
 
+def _check_combinations(options: RunOptions) -> None:
+    """Pairs massgen 0.1.97 parses but then refuses with exit 2 (`validate_mode_flag_combinations`)."""
+    if options.coordination_mode != "decomposition":
+        return
+    if options.personas not in (None, "off"):
+        raise SkillError(
+            f"{flags.PERSONAS} {options.personas} needs {flags.COORDINATION_MODE} parallel: "
+            "massgen refuses it with decomposition"
+        )
+    if options.single_agent is not None:
+        raise SkillError(
+            f"{flags.SINGLE_AGENT} cannot be combined with {flags.COORDINATION_MODE} decomposition: "
+            "decomposition needs several agents (massgen refuses the pair)"
+        )
+
+
 def build(decision: Decision, options: RunOptions) -> MassgenCommand:
     _check_task(decision, options.task)
+    _check_combinations(options)
     pairs = _job_flags(decision, options)
     cli_only = _cli_only(pairs)
     notes: list[str] = []

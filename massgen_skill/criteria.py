@@ -128,9 +128,13 @@ def check_preset(name: str) -> str:
 @functools.lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
     """The JSON Schema shipped in the package (works from a checkout on PYTHONPATH and when installed)."""
-    from importlib import resources
+    beside = Path(__file__).with_name(SCHEMA_NAME)
+    if beside.is_file():  # a checkout or a plain install: no need to import importlib.resources (slow)
+        text = beside.read_text(encoding="utf-8")
+    else:  # e.g. a zip import
+        from importlib import resources
 
-    text = resources.files("massgen_skill").joinpath(SCHEMA_NAME).read_text(encoding="utf-8")
+        text = resources.files("massgen_skill").joinpath(SCHEMA_NAME).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -233,8 +237,74 @@ def _expected(schema: dict[str, Any], node: dict[str, Any]) -> str:
     return f"a {node.get('type', 'value')}"
 
 
+# Keywords that never reject anything ($id: only at the top, where it changes nothing for "#/…" references),
+# and the JSON Schema types `_surely_valid` knows, with the Python types jsonschema gives them.
+_ANNOTATIONS = frozenset({"$schema", "$defs", "$comment", "title", "description", "examples", "default"})
+_TYPES: dict[str, type] = {"object": dict, "array": list, "string": str}
+
+
+def _surely_valid(instance: Any, node: Any, root: dict[str, Any]) -> bool:
+    """True only when `instance` certainly satisfies the schema `node`, judged by the few keywords our schema
+    uses; False when it does not, or when `node` holds anything else (then jsonschema decides and explains).
+
+    A valid file is the common case, and importing jsonschema costs more than starting Python: this lets
+    `run --criteria` skip it. It never says True where jsonschema would report an error (tests compare)."""
+    if not isinstance(node, dict):
+        return False
+    for key, value in node.items():
+        if key in _ANNOTATIONS or key.startswith("x-") or (key == "$id" and node is root):
+            continue
+        if key == "$ref":
+            target: Any = root
+            if not isinstance(value, str) or not value.startswith("#/") or "~" in value or "%" in value:
+                return False  # only plain local pointers (no escapes) are followed
+            for part in value[2:].split("/"):
+                if not isinstance(target, dict) or part not in target:
+                    return False
+                target = target[part]
+            ok = _surely_valid(instance, target, root)
+        elif key == "type":
+            ok = isinstance(value, str) and value in _TYPES and isinstance(instance, _TYPES[value])
+        elif key == "enum" and isinstance(value, list):
+            ok = isinstance(instance, str) and any(isinstance(v, str) and v == instance for v in value)
+        elif not isinstance(instance, (dict, list, str)):
+            return False  # the remaining keywords are only judged for these three types
+        elif key == "properties" and isinstance(value, dict):
+            ok = not isinstance(instance, dict) or all(
+                _surely_valid(instance[name], sub, root) for name, sub in value.items() if name in instance
+            )
+        elif key == "required" and isinstance(value, list) and all(isinstance(n, str) for n in value):
+            ok = not isinstance(instance, dict) or all(name in instance for name in value)
+        elif key == "additionalProperties" and value is False and "patternProperties" not in node:
+            allowed = node.get("properties")
+            ok = isinstance(allowed, dict) and (
+                not isinstance(instance, dict) or all(name in allowed for name in instance)
+            )
+        elif key == "items" and isinstance(value, dict) and "prefixItems" not in node:
+            ok = not isinstance(instance, list) or all(_surely_valid(item, value, root) for item in instance)
+        elif key in ("minItems", "maxItems") and type(value) is int:
+            ok = not isinstance(instance, list) or (
+                len(instance) >= value if key == "minItems" else len(instance) <= value
+            )
+        elif key == "pattern" and isinstance(value, str):
+            ok = not isinstance(instance, str) or re.search(value, instance) is not None
+        else:
+            return False
+        if not ok:
+            return False
+    return True
+
+
 def _schema_issues(document: Any, schema: dict[str, Any]) -> Iterable[tuple[JsonPath, str]]:
     """Every schema violation as (path, 'found …, expected …'), none left out."""
+    from importlib.util import find_spec
+
+    try:
+        surely_valid = find_spec("jsonschema") is not None and _surely_valid(document, schema, schema)
+    except RecursionError:  # pragma: no cover - a self-referencing schema
+        surely_valid = False
+    if surely_valid:
+        return
     try:
         from jsonschema import Draft202012Validator
     except ImportError:  # pragma: no cover - a broken install

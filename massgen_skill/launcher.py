@@ -28,21 +28,39 @@ DEFAULT_GRACES = (5.0, 3.0)  # seconds after SIGINT, after SIGTERM; then SIGKILL
 _PR_SET_PDEATHSIG = 1
 
 
+_BUNDLE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
 def child_env(base: Mapping[str, str]) -> dict[str, str]:
-    """The child's environment: ours, minus what would confuse massgen, plus unbuffered output."""
+    """The child's environment: ours, minus what would confuse massgen, plus unbuffered output.
+
+    The shell entry points put the skill folder on PYTHONPATH for our own start; massgen must not inherit it.
+    """
     env = {k: v for k, v in base.items() if k != "CLAUDECODE"}
     env["PYTHONUNBUFFERED"] = "1"
+    kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and str(Path(p).resolve()) != _BUNDLE_ROOT]
+    if kept:
+        env["PYTHONPATH"] = os.pathsep.join(kept)
+    else:
+        env.pop("PYTHONPATH", None)
     return env
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: if the wrapper is killed outright (SIGKILL), massgen gets SIGTERM instead of living on."""
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: the child's pre-exec step, so that massgen gets SIGTERM instead of living on if the wrapper is
+    killed outright (SIGKILL). `prctl` is looked up here, in the wrapper: importing ctypes in the forked child
+    would delay every launch by a few milliseconds. None where there is no prctl."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+    def set_parent_death_signal() -> None:  # pragma: no cover - runs in the child between fork and exec
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return set_parent_death_signal
 
 
 def signal_group(pgid: int, signum: int) -> bool:
@@ -127,7 +145,7 @@ class Supervisor:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # own group: we stop all of it, a terminal's ^C does not
-            preexec_fn=_die_with_parent,
+            preexec_fn=_die_with_parent(),
         )
         for name, pipe in ((STDOUT, self.proc.stdout), (STDERR, self.proc.stderr)):
             thread = threading.Thread(target=self._pump, args=(name, pipe), daemon=True)

@@ -69,7 +69,7 @@ def _stderr_reason(lines: tuple[str, ...]) -> str | None:
         if match:
             return match.group(1).replace("[ERROR] ", "").strip()
     for line in reversed(lines):
-        if "❌" in line or "Error" in line:
+        if "❌" in line or "Error" in line or line.startswith("massgen: error:"):  # the last: argparse's
             return line.strip()
     return None
 

@@ -11,6 +11,18 @@ from massgen_skill.exitcodes import ExitCode, SkillError
 PROG = "massgen-skill"
 
 
+def tolerant_streams() -> None:
+    """Never fail on text the terminal cannot encode (a lone surrogate from a file or a non-UTF-8 argv):
+    write it as a backslash escape instead, which inside a JSON string is still valid JSON."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot be reconfigured
+                pass
+
+
 def one_line(text: str, limit: int = 500) -> str:
     """Collapse any text to a single bounded line (for errors and previews)."""
     flat = " ".join(str(text).split())

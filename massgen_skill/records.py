@@ -10,7 +10,6 @@ import contextlib
 import fcntl
 import json
 import os
-import secrets
 import tempfile
 import time
 from collections.abc import Iterator
@@ -92,7 +91,7 @@ class RunRecord:
 
 def new_run_id(now: float | None = None) -> str:
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now or time.time()))
-    return f"{stamp}-{secrets.token_hex(3)}"
+    return f"{stamp}-{os.urandom(3).hex()}"  # = secrets.token_hex(3), without importing hmac/hashlib
 
 
 def record_path(project_dir: Path, run_id: str) -> Path:
@@ -136,18 +135,21 @@ def load(path: Path) -> RunRecord:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SkillError(f"run record not found: {path}", ExitCode.NOT_FOUND) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, not JSON, or an integer of > 4300 digits
         raise SkillError(f"run record {path} is unreadable: {exc}", ExitCode.INVALID_INPUT) from None
+    except RecursionError:
+        raise SkillError(f"run record {path} is unreadable: nested too deeply", ExitCode.INVALID_INPUT) from None
     if not isinstance(data, dict) or "run_id" not in data:
         raise SkillError(f"run record {path} is not a massgen-skill record", ExitCode.INVALID_INPUT)
     try:
         record = RunRecord.from_dict(data)
     except TypeError as exc:
         raise SkillError(f"run record {path} is damaged: {exc}", ExitCode.INVALID_INPUT) from None
-    wrong = _wrongly_typed(record)
+    wrong = _wrongly_typed(record) or _impossible(record)
     if wrong:
         raise SkillError(
-            f"run record {path} is damaged: {', '.join(wrong)} of the wrong type", ExitCode.INVALID_INPUT
+            f"run record {path} is damaged: {', '.join(wrong)} of the wrong type or out of range",
+            ExitCode.INVALID_INPUT,
         )
     return record
 
@@ -172,6 +174,21 @@ def _wrongly_typed(record: RunRecord) -> list[str]:
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             wrong.append(f.name)
     return wrong
+
+
+_PID_FIELDS = ("wrapper_pid", "pid", "pgid")
+_TIME_FIELDS = ("created_at", "ended_at")
+_MAX_TIME = 1e11  # seconds since 1970 (year ~5000): time.localtime and friends accept it
+
+
+def _impossible(record: RunRecord) -> list[str]:
+    """Fields a real record never holds. A pid or pgid of 0, -1 or 1 would make `stop` signal our own group,
+    every process we may signal, or init; NaN/huge times and unknown exit codes would crash the readers."""
+    bad = [f for f in _PID_FIELDS if getattr(record, f) is not None and not 1 < getattr(record, f) < 2**31]
+    bad += [f for f in _TIME_FIELDS if getattr(record, f) is not None and not 0 <= getattr(record, f) < _MAX_TIME]
+    codes = {int(code) for code in ExitCode}
+    bad += [f for f in ("exit_code",) if record.exit_code is not None and record.exit_code not in codes]
+    return bad
 
 
 def list_records(project_dir: Path) -> list[RunRecord]:
@@ -222,7 +239,7 @@ def process_start_time(pid: int) -> int | None:
 
 
 def is_alive(pid: int | None, start: int | None) -> bool:
-    if not pid:
+    if not pid or pid <= 1:  # kill(0|-1, 0) probes a group or everything: never "this run's process"
         return False
     try:
         os.kill(pid, 0)
@@ -237,7 +254,7 @@ def is_alive(pid: int | None, start: int | None) -> bool:
 
 
 def group_alive(pgid: int | None) -> bool:
-    if not pgid:
+    if not pgid or pgid <= 1:
         return False
     try:
         os.killpg(pgid, 0)

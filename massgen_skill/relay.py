@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from massgen_skill import layout, markers, records, results, reviewblock
+from massgen_skill import layout, markers, records
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.launcher import EXITED, STDOUT, Supervisor, stop_group
-from massgen_skill.outcome import Evidence, Outcome, decide
-from massgen_skill.projectgit import changed_since, snapshot
-from massgen_skill.status import progress_for
+
+if TYPE_CHECKING:
+    from massgen_skill.outcome import Outcome
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -158,6 +159,8 @@ class RunRelay:
         self.error_line = value
 
     def _on_review_pending(self, _value: str) -> None:
+        from massgen_skill import reviewblock
+
         root = self._root()
         request = None
         deadline = time.monotonic() + 3.0
@@ -178,6 +181,8 @@ class RunRelay:
         self.save()
 
     def _on_review_complete(self, value: str) -> None:
+        from massgen_skill import reviewblock
+
         approved = markers.review_approved(value)
         self.emit.raw(reviewblock.complete_line(bool(approved)))
         self.record.state = records.RUNNING
@@ -196,7 +201,11 @@ class RunRelay:
     # --- main loop ------------------------------------------------------------------------------------
     def run(self, supervisor: Supervisor) -> Outcome:
         previous = self._install_signals()
-        before = snapshot(self.settings.cwd) if self.settings.track_changes else None
+        before = None
+        if self.settings.track_changes:
+            from massgen_skill.projectgit import snapshot
+
+            before = snapshot(self.settings.cwd)
         try:
             try:
                 supervisor.start()
@@ -205,6 +214,7 @@ class RunRelay:
                     f"cannot start massgen ({self.settings.argv[0]}): {exc}", ExitCode.ENV_NOT_READY
                 ) from None
             self._started(supervisor)
+            _import_late_modules()
             code = self._pump(supervisor)
             supervisor.cleanup_group()
         finally:
@@ -249,6 +259,11 @@ class RunRelay:
                 self.on_marker(marker)
 
     def _finish(self, code: int | None, supervisor: Supervisor, before: dict[str, float] | None) -> Outcome:
+        from massgen_skill import results
+        from massgen_skill.outcome import Evidence, decide
+        from massgen_skill.projectgit import changed_since
+        from massgen_skill.status import progress_for
+
         root = self._root()
         found = results.find(root, self.record.winner, self.answer_hint) if root else None
         if found and found.answer_path and not self.answer_hint:
@@ -284,3 +299,10 @@ class RunRelay:
             self.emit.line("REASON", " ".join(outcome.reason.split())[:500])
         self.emit.line("RESULT", outcome.word)
         return outcome
+
+
+def _import_late_modules() -> None:
+    """What only a running or finished run needs (review block, answer lookup, outcome, progress), imported
+    once massgen has been started: off the path from `run` to massgen's launch, and long done before
+    massgen's first line (it takes ~15 s to start)."""
+    from massgen_skill import outcome, projectgit, results, reviewblock, status  # noqa: F401

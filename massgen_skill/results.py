@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,7 @@ def _artifact(workspace: Path | None, name: str) -> Path | None:
 
 def read_bounded(path: Path, max_chars: int) -> tuple[str, bool]:
     """The file's text, cut at max_chars (a huge answer must not flood an agent's context)."""
+    max_chars = min(max_chars, sys.maxsize - 1)  # read() takes no more than sys.maxsize (--max-chars 1e30)
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read(max_chars + 1)
     return (text[:max_chars], True) if len(text) > max_chars else (text, False)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,18 +141,21 @@ def _loopback_host(host: str) -> bool:
     return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
+def _shown(url: str) -> str:
+    """A URL fit for an error message: never the user:password part."""
+    return one_line(re.sub(r"//[^/@]*@", "//***@", url), 200)
+
+
 def base_url(url: str, allow_remote: bool = False, source: str = "--url") -> str:
     """scheme://host:port of a review server URL; refuses anything that is not loopback (unless allowed)."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise SkillError(f"{source}: not a valid URL: {one_line(url, 200)} ({exc})", ExitCode.USAGE) from None
+        raise SkillError(f"{source}: not a valid URL: {_shown(url)} ({exc})", ExitCode.USAGE) from None
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
-        raise SkillError(
-            f"{source}: expected http://127.0.0.1:PORT, got {one_line(url, 200)}", ExitCode.USAGE
-        )
+        raise SkillError(f"{source}: expected http://127.0.0.1:PORT, got {_shown(url)}", ExitCode.USAGE)
     if parts.username is not None or parts.password is not None:
         raise SkillError(f"{source}: a URL with credentials is refused", ExitCode.REFUSED)
     if not _loopback_host(host) and not allow_remote:

@@ -62,7 +62,8 @@ def read_json(path: Path, attempts: int = 3, delay: float = 0.05) -> tuple[Any, 
             return json.loads(path.read_bytes()), None
         except FileNotFoundError:
             return None, "missing"
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # ValueError: not JSON, not UTF-8, or an integer of more than 4300 digits (json refuses to parse it)
+        except (OSError, ValueError, RecursionError) as exc:
             problem = f"unreadable ({type(exc).__name__})"
         if attempt + 1 < attempts:
             time.sleep(delay)
@@ -74,9 +75,14 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _num(value: Any, kind: type = float) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None  # json.loads accepts Infinity and NaN; int() of them raises
-    return kind(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        if not math.isfinite(value):
+            return None  # json.loads accepts Infinity and NaN; int() of them raises
+        return kind(value)
+    except OverflowError:  # an integer too large for a float (10**400)
+        return None
 
 
 def _str(value: Any) -> str | None:
@@ -125,12 +131,17 @@ def summarise(data: Any, path: Path | None) -> Progress:
     )
 
 
-def progress_for(log_dir: Path | None) -> Progress:
-    """Progress of the newest attempt of a run (session root or attempt dir)."""
+def progress_for(log_dir: Path | None, ended: bool = False) -> Progress:
+    """Progress of the newest attempt of a run (session root or attempt dir). `ended`: the run is over, so a
+    missing file will never come (massgen writes no status.json when its agents fail within ~2 s)."""
     if log_dir is None:
+        if ended:
+            return Progress(None, problem="no LOG_DIR: massgen ended before printing one")
         return Progress(None, problem="no LOG_DIR yet (massgen takes ~15 s to start)")
     path = layout.newest_status_file(layout.session_root(log_dir))
     if path is None:
+        if ended:
+            return Progress(None, problem="no status.json: massgen wrote none (the run ended within ~2 s)")
         return Progress(None, problem="no status.json yet (it appears ~2 s after agents start)")
     data, problem = read_json(path)
     if problem:

@@ -38,15 +38,19 @@ def message_name(millis: int, pid: int, counter: int) -> str:
 
 
 @contextlib.contextmanager
-def _sequence_lock(state: Path) -> Iterator[int]:
-    """Serialise writers of one inbox and yield the last stamp used (0 when none)."""
+def _sequence(state: Path) -> Iterator[list[int]]:
+    """Serialise the writers of one inbox: yields [last stamp used] (0 when none); store the new one in it."""
     state.parent.mkdir(parents=True, exist_ok=True)
     with open(state, "a+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             handle.seek(0)
             text = handle.read().strip()
-            yield int(text) if text.isdigit() else 0
+            cell = [int(text) if text.isdigit() else 0]
+            yield cell
+            handle.truncate(0)
+            handle.write(f"{cell[0]}\n")
+            handle.flush()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -65,10 +69,10 @@ def write_message(
         payload["target_agents"] = list(dict.fromkeys(target_agents))
     inbox.mkdir(parents=True, exist_ok=True)
     state = inbox.parent / SEQUENCE_FILE
-    with _sequence_lock(state) as last:
+    with _sequence(state) as last:
         # Strictly after the previous message of this inbox, whoever wrote it: names then sort in write
         # order even when the clock stands still or steps back, and the pid never decides the order.
-        millis = max(int((time.time() if now is None else now) * 1000), last + 1)
+        millis = max(int((time.time() if now is None else now) * 1000), last[0] + 1)
         target = inbox / message_name(millis, os.getpid(), next(_counter))
         fd, tmp = tempfile.mkstemp(prefix=".steer-", suffix=".tmp", dir=inbox)
         try:
@@ -81,5 +85,5 @@ def write_message(
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        state.write_text(f"{millis}\n", encoding="utf-8")
+        last[0] = millis
     return SentMessage(target, payload)

@@ -235,9 +235,20 @@ class PidLiveness:
         self.start = records.process_start_time(pid)
 
     def ended(self) -> tuple[bool, str]:
-        if records.is_alive(self.pid, self.start):
+        if _running(self.pid, self.start):
             return False, f"pid {self.pid} running"
         return True, f"pid {self.pid} ended"
+
+
+def _running(pid: int, start: int | None) -> bool:
+    """Alive and not a zombie (an exited child its parent has not reaped yet still answers kill 0)."""
+    if not records.is_alive(pid, start):
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (or it just went): kill 0 said alive
+    return stat[stat.rfind(")") + 2 :][:1] not in ("Z", "X")
 
 
 def _log_dir_created(root: Path) -> float | None:
@@ -300,7 +311,7 @@ class ProcessLiveness:
         return Path("/proc/self/stat").exists() and _boot_time() is not None
 
     def ended(self) -> tuple[bool, str]:
-        if self.pid is not None and records.is_alive(self.pid, self.pid_start):
+        if self.pid is not None and _running(self.pid, self.pid_start):
             return False, f"massgen pid {self.pid} running"
         now = time.monotonic()
         if now < self._next_scan:

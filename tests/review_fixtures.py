@@ -1,4 +1,4 @@
-"""Helpers for the review-gate tests: a synthetic log dir, run records, a stub review server, process plumbing.
+"""Helpers for the review-gate tests: synthetic log dirs, run records, a stub review server, processes.
 
 The stub (`StubServer`) plays massgen's review endpoints on 127.0.0.1 with an ephemeral port; on a decision it
 writes review_result.json like massgen does. `mode` makes it misbehave: "500", "404", "nonjson", "redirect".
@@ -6,6 +6,7 @@ writes review_result.json like massgen does. `mode` makes it misbehave: "500", "
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -255,7 +256,13 @@ class LineReader:
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], stderr: Path) -> None:
         self._err = open(stderr, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=self._err, text=True, start_new_session=True
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self._err,
+            text=True,
+            start_new_session=True,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -300,10 +307,8 @@ class LineReader:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, 9)
-            except ProcessLookupError:
-                pass
         self.proc.wait(timeout=10)
         self._err.close()
 

@@ -1,4 +1,4 @@
-"""`massgen-skill doctor`: can a run start here? One screen of checks, each failure with the command that fixes it."""
+"""`massgen-skill doctor`: can a run start here? One screen of checks; each failure names its fix."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ Checks, in order: massgen found (MASSGEN_BIN, PATH, `uv run`, uvx) · its versio
 `massgen --version`) · the mcp>=2 import break · a config found · the config valid (`massgen --validate`,
 ~15 s) · API-key variable NAMES (environment and massgen's .env files; values are never read out) · the web
 port · git (review of file changes) · uv (--mode plan-and-execute).
-`run` performs the first three config-free checks and "config found" itself before every launch.
+`run` repeats the fast ones (massgen found, mcp, config found) before every launch.
 
 exit codes:
    0  a run can start (warnings may remain)
@@ -53,17 +53,16 @@ def run(args: argparse.Namespace) -> int:
     found, mcp, config_check = readiness.checks
 
     probed: dict[str, str] = {}
-    needs_probe = program is not None and program.how != "uvx"
-    if needs_probe and program is not None:
+    if program is not None and program.how != "uvx":
         from massgen_skill.locate import installed_version
 
-        if installed_version(program, "massgen") is None or installed_version(program, "mcp") is None:
-            from massgen_skill.inspection import probe_versions
+        if None in (installed_version(program, "massgen"), installed_version(program, "mcp")):
+            from massgen_skill.inspection import probe_versions  # no dist-info beside the script: ask Python
 
             probed = probe_versions(program, cwd)
     version = checks.check_version(program, probed.get("massgen"))
     if mcp.status != checks.FAIL and probed.get("mcp"):
-        mcp = checks.check_mcp(program, probed.get("mcp"))
+        mcp = checks.check_mcp(program, probed["mcp"])
 
     valid = _validity(args, program, config, mcp, cwd)
     result = [

@@ -25,12 +25,14 @@ examples:
   massgen-skill review show 20261125-101500-ab12cd --full
   massgen-skill review approve
   massgen-skill review approve --files src/a.py src/b.py
+  massgen-skill review approve 20261125-101500-ab12cd --files src/a.py      (RUN before --files)
   massgen-skill review reject --feedback "keep the old API"
   massgen-skill review show .massgen/massgen_logs/log_20261125_101500_123456 --url http://127.0.0.1:8123
 """
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x9b]")
 LINE_CHARS = 1000  # a diff line is cut here unless --full
+MAX_SECONDS = 1e9  # larger timeouts overflow the OS's time type
 
 
 def _common(sub: argparse.ArgumentParser) -> None:
@@ -184,8 +186,8 @@ def _decide(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-
 def run(args: argparse.Namespace) -> int:
     from massgen_skill.review import connect, find_pending, resolve_target
 
-    if args.http_timeout <= 0:
-        raise SkillError("--http-timeout must be > 0", ExitCode.USAGE)
+    if not 0 < args.http_timeout <= MAX_SECONDS:  # also refuses nan (socket timeouts reject it)
+        raise SkillError(f"--http-timeout must be > 0 and at most {MAX_SECONDS:g} s", ExitCode.USAGE)
     target = resolve_target(args.run_ref, project_dir(args))
     conn = connect(target, args.url, args.allow_remote, args.http_timeout)
     try:

@@ -124,5 +124,7 @@ def run(args: argparse.Namespace) -> int:
         raise SkillError("--target only applies to --mode execute-plan or execute-spec")
     if args.timeout is not None and args.timeout <= 0:
         raise SkillError(f"--timeout: expected seconds > 0, got {args.timeout}")
+    if args.web_port is not None and not 0 < args.web_port < 65536:  # bind() would overflow
+        raise SkillError(f"--web-port {args.web_port}: not a TCP port (1-65535)")
     prepared = plan_run(args, task, Path(os.getcwd()))
     return execute(prepared)

@@ -24,13 +24,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def describe(record) -> dict:  # type: ignore[no-untyped-def]
     """Record + live progress, as one dict (shared by status and wait)."""
-    from massgen_skill.records import effective_state
+    from massgen_skill.records import ACTIVE_STATES, effective_state
     from massgen_skill.status import progress_for
 
-    progress = progress_for(Path(record.log_dir) if record.log_dir else None)
+    state = effective_state(record)
+    progress = progress_for(Path(record.log_dir) if record.log_dir else None, state not in ACTIVE_STATES)
     return {
         "run_id": record.run_id,
-        "state": effective_state(record),
+        "state": state,
         "mode": record.mode,
         "web": record.web,
         "web_port": record.web_port,

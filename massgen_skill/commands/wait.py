@@ -9,6 +9,8 @@ import time
 from massgen_skill.commands._common import add_run_argument, project_dir
 from massgen_skill.exitcodes import ExitCode
 
+MAX_SECONDS = 1e9  # larger values overflow time.sleep
+
 EPILOG = """\
 Exit code says why it returned: the run's own outcome code when it ended (0 = answer produced),
 11 when a review of file changes waits for a human decision, 10 when the timeout came first.
@@ -48,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
     from massgen_skill.output import print_json
     from massgen_skill.status import Progress, one_line
 
-    if args.timeout < 0 or args.interval <= 0:
+    if not (0 <= args.timeout <= MAX_SECONDS and 0 < args.interval <= MAX_SECONDS):  # also refuses nan
         from massgen_skill.exitcodes import SkillError
 
-        raise SkillError("--timeout must be >= 0 and --interval > 0")
+        raise SkillError(f"--timeout must be >= 0 and --interval > 0, both at most {MAX_SECONDS:g} s")
     tty = sys.stderr.isatty() and not args.json
     ref = records.resolve_run(args.run_ref, project_dir(args))
     deadline = time.monotonic() + args.timeout

@@ -42,8 +42,8 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    if not 0 < value <= 1e9:  # also refuses nan and inf (time.sleep overflows beyond ~9e9 s)
+        raise argparse.ArgumentTypeError(f"must be > 0 and at most 1e9: {text!r}")
     return value
 
 
@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.port is not None and not 0 < args.port < 65536:
         raise SkillError(f"--port {args.port}: not a TCP port", ExitCode.USAGE)
+    if args.pid is not None and not 0 < args.pid < 2**31:
+        raise SkillError(f"--pid {args.pid}: not a process id", ExitCode.USAGE)
     target = resolve_target(args.run_ref, project_dir(args), args.port)
     record = target.record
     if record is not None and not record.review_gate and record.state in records.ACTIVE_STATES:

@@ -6,6 +6,7 @@ Nothing here imports more than the standard library; the web server and the setu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -23,40 +24,110 @@ EXIT_OK = 0
 EXIT_CONFIG = 1
 EXIT_EXECUTION = 2
 
-PRESETS = ("analysis", "decomposition", "evaluation", "persona", "planning", "prompt", "round_evaluator", "spec")
+PRESETS = (
+    "analysis",
+    "decomposition",
+    "evaluation",
+    "persona",
+    "planning",
+    "prompt",
+    "round_evaluator",
+    "spec",
+)
 PRE_ARGPARSE_SUBCOMMANDS = ("viewer", "logs", "serve", "export", "shares")
 RED = "\x1b[31m"
 RESET = "\x1b[0m"
 
 # Keys of `cli_args` in execution_metadata.yaml, in the real order, with the real defaults (multi sample).
 CLI_ARG_DEFAULTS: dict[str, object] = {
-    "question": None, "config": None, "select": False, "backend": None, "model": None,
-    "system_message": None, "base_url": None, "no_display": False, "display": None,
-    "textual_serve": False, "textual_serve_port": 8000, "no_logs": False, "debug": False,
-    "save_streaming_buffers": False, "logfire": False, "web": False, "web_quickstart": False,
-    "web_port": 8000, "web_host": "127.0.0.1", "no_browser": False, "web_review": False,
-    "automation": False, "step": False, "session_dir": None, "stream_events": False, "inbox_dir": None,
-    "plan": False, "cwd_context": None, "plan_depth": "dynamic", "plan_thoroughness": "standard",
-    "plan_steps": None, "plan_chunks": None, "broadcast": None, "plan_and_execute": False,
-    "execute_plan": None, "spec": False, "execute_spec": None, "no_session_registry": False,
-    "parse_at_references": True, "eval_criteria": None, "checklist_criteria_preset": None,
-    "output_file": None, "skip_agent_selector": False, "init": False, "quickstart": False,
-    "headless": False, "generate_config": None, "config_agents": None, "config_backend": None,
-    "config_model": None, "config_agent_id": None, "config_docker": False, "config_context_path": None,
-    "quickstart_agents": None, "setup": False, "setup_skills": False, "setup_docker": False,
-    "list_backends": False, "list_examples": False, "example": None, "show_schema": False,
-    "schema_backend": None, "with_examples": False, "validate": None, "strict": False,
-    "json_output": False, "skip_validation": False, "strict_validation": False, "session_id": None,
-    "continue_session": False, "list_sessions": False, "list_all_sessions": False,
-    "orchestrator_timeout": None, "rate_limit": False, "single_agent": None, "coordination_mode": None,
-    "quick": False, "personas": None, "fast": False,
-}  # fmt: skip
+    "question": None,
+    "config": None,
+    "select": False,
+    "backend": None,
+    "model": None,
+    "system_message": None,
+    "base_url": None,
+    "no_display": False,
+    "display": None,
+    "textual_serve": False,
+    "textual_serve_port": 8000,
+    "no_logs": False,
+    "debug": False,
+    "save_streaming_buffers": False,
+    "logfire": False,
+    "web": False,
+    "web_quickstart": False,
+    "web_port": 8000,
+    "web_host": "127.0.0.1",
+    "no_browser": False,
+    "web_review": False,
+    "automation": False,
+    "step": False,
+    "session_dir": None,
+    "stream_events": False,
+    "inbox_dir": None,
+    "plan": False,
+    "cwd_context": None,
+    "plan_depth": "dynamic",
+    "plan_thoroughness": "standard",
+    "plan_steps": None,
+    "plan_chunks": None,
+    "broadcast": None,
+    "plan_and_execute": False,
+    "execute_plan": None,
+    "spec": False,
+    "execute_spec": None,
+    "no_session_registry": False,
+    "parse_at_references": True,
+    "eval_criteria": None,
+    "checklist_criteria_preset": None,
+    "output_file": None,
+    "skip_agent_selector": False,
+    "init": False,
+    "quickstart": False,
+    "headless": False,
+    "generate_config": None,
+    "config_agents": None,
+    "config_backend": None,
+    "config_model": None,
+    "config_agent_id": None,
+    "config_docker": False,
+    "config_context_path": None,
+    "quickstart_agents": None,
+    "setup": False,
+    "setup_skills": False,
+    "setup_docker": False,
+    "list_backends": False,
+    "list_examples": False,
+    "example": None,
+    "show_schema": False,
+    "schema_backend": None,
+    "with_examples": False,
+    "validate": None,
+    "strict": False,
+    "json_output": False,
+    "skip_validation": False,
+    "strict_validation": False,
+    "session_id": None,
+    "continue_session": False,
+    "list_sessions": False,
+    "list_all_sessions": False,
+    "orchestrator_timeout": None,
+    "rate_limit": False,
+    "single_agent": None,
+    "coordination_mode": None,
+    "quick": False,
+    "personas": None,
+    "fast": False,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="MassGen - multi-agent coordination (fake for tests)")
     p.add_argument("question", nargs="?", help="question for the agents")
-    p.add_argument("--config", help="YAML config file, @examples/NAME, or a name under ~/.config/massgen/agents")
+    p.add_argument(
+        "--config", help="YAML config file, @examples/NAME, or a name under ~/.config/massgen/agents"
+    )
     p.add_argument("--backend", help="backend type for a quick single-agent setup")
     p.add_argument("--model", help="model name for a quick single-agent setup")
     p.add_argument("--base-url", dest="base_url", help="base URL for OpenAI-compatible backends")
@@ -80,10 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan-and-execute", dest="plan_and_execute", action="store_true")
     p.add_argument("--execute-plan", dest="execute_plan", metavar="PLAN")
     p.add_argument("--execute-spec", dest="execute_spec", metavar="SPEC")
-    p.add_argument("--plan-depth", dest="plan_depth", choices=["dynamic", "shallow", "medium", "deep"],
-                   default="dynamic")  # fmt: skip
-    p.add_argument("--plan-thoroughness", dest="plan_thoroughness", choices=["standard", "thorough"],
-                   default="standard")  # fmt: skip
+    p.add_argument(
+        "--plan-depth", dest="plan_depth", choices=["dynamic", "shallow", "medium", "deep"], default="dynamic"
+    )
+    p.add_argument(
+        "--plan-thoroughness", dest="plan_thoroughness", choices=["standard", "thorough"], default="standard"
+    )
     p.add_argument("--plan-steps", dest="plan_steps", type=int)
     p.add_argument("--plan-chunks", dest="plan_chunks", type=int)
     p.add_argument("--broadcast", choices=["human", "agents", "false"])
@@ -104,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-backends", dest="list_backends", action="store_true")
     p.add_argument("--quickstart", action="store_true")
     p.add_argument("--headless", action="store_true")
-    p.add_argument("--quickstart-agent", dest="quickstart_agents", action="append", metavar="backend=X,model=Y")
+    p.add_argument(
+        "--quickstart-agent", dest="quickstart_agents", action="append", metavar="backend=X,model=Y"
+    )
     p.add_argument("--validate", metavar="FILE")
     p.add_argument("--strict", action="store_true")
     p.add_argument("--json", dest="json_output", action="store_true")
@@ -183,7 +258,10 @@ def cli_args_record(args: argparse.Namespace) -> dict[str, object]:
 
 
 def write_execution_metadata(
-    target_dir: Path, args: argparse.Namespace, config: ConfigSource | None, failure: tuple[str, str] | None = None
+    target_dir: Path,
+    args: argparse.Namespace,
+    config: ConfigSource | None,
+    failure: tuple[str, str] | None = None,
 ) -> None:
     """execution_metadata.yaml: query, timestamp, config_path, config (raw), cli_args, git, versions, cwd."""
     import subprocess
@@ -223,15 +301,13 @@ def write_execution_metadata(
 
 
 def early_failure_log(args: argparse.Namespace, config: ConfigSource | None, stage: str, error: str) -> None:
-    """Errors before LOG_DIR print no marker, but massgen still creates log_*/turn_1/attempt_1 with metadata."""
+    """Errors before LOG_DIR print no marker, yet massgen creates log_*/turn_1/attempt_1 with metadata."""
     attempt = log_root() / f"log_{now_stamp()}" / "turn_1" / "attempt_1"
-    try:
+    with contextlib.suppress(OSError):
         write_execution_metadata(attempt, args, config, failure=(stage, error))
-    except OSError:
-        pass
 
 
-# ---------------------------------------------------------------------------------------------- config discovery
+# ------------------------------------------------------------------------------------------ config discovery
 
 
 def resolve_config(args: argparse.Namespace) -> tuple[ConfigSource | None, str | None]:
@@ -248,12 +324,14 @@ def resolve_config(args: argparse.Namespace) -> tuple[ConfigSource | None, str |
                 path = Path(os.path.abspath(cand))
                 return ConfigSource(path=path, label=str(path), text=_read(path)), None
         return None, f"Configuration file not found: {arg}"
+    if args.model:  # --model [--backend]: a one-agent config; default discovery is skipped
+        return ConfigSource(path=None, label="", text="", quick_agent=True), None
+    if args.backend:
+        return None, "--backend needs --model (or pass --config)"
     for cand in (Path(".massgen") / "config.yaml", home / ".config/massgen/config.yaml"):
         if cand.is_file():
             path = Path(os.path.abspath(cand))
             return ConfigSource(path=path, label=str(path), text=_read(path)), None
-    if args.backend and args.model:
-        return ConfigSource(path=None, label="", text="", quick_agent=True), None
     return None, None
 
 
@@ -264,14 +342,20 @@ def _read(path: Path) -> str:
         return ""
 
 
-# ---------------------------------------------------------------------------------------- --eval-criteria loader
+# ------------------------------------------------------------------------------------ --eval-criteria loader
 
 
 class CriteriaError(Exception):
     pass
 
 
-CATEGORY_MAP = {"primary": "primary", "must": "standard", "core": "standard", "could": "stretch", "stretch": "stretch"}
+CATEGORY_MAP = {
+    "primary": "primary",
+    "must": "standard",
+    "core": "standard",
+    "could": "stretch",
+    "stretch": "stretch",
+}
 
 
 def load_eval_criteria(path_arg: str) -> tuple[list[Criterion], list[tuple[int, str, str]]]:
@@ -293,7 +377,9 @@ def load_eval_criteria(path_arg: str) -> tuple[list[Criterion], list[tuple[int, 
     bad: list[tuple[int, str, str]] = []
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise CriteriaError(f"Error: --eval-criteria item {i} must be a JSON object, got {type(item).__name__}")
+            raise CriteriaError(
+                f"Error: --eval-criteria item {i} must be a JSON object, got {type(item).__name__}"
+            )
         text = item.get("text") or item.get("description") or item.get("name")
         if not text:
             raise CriteriaError(
@@ -309,7 +395,7 @@ def load_eval_criteria(path_arg: str) -> tuple[list[Criterion], list[tuple[int, 
     return criteria, bad
 
 
-# ------------------------------------------------------------------------------------------------------- main
+# ------------------------------------------------------------------------------------------------------ main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -368,7 +454,7 @@ def dispatch(args: argparse.Namespace, knobs: Knobs) -> int:
     config, cfg_error = resolve_config(args)
     if cfg_error:
         err(f"❌ Configuration error: {cfg_error}")
-        early_failure_log(args, None, "config", cfg_error)
+        early_failure_log(args, None, "config_resolution", cfg_error)
         return EXIT_CONFIG
     inv = Invocation(args=args, knobs=knobs, config=config)
 
@@ -388,12 +474,12 @@ def dispatch(args: argparse.Namespace, knobs: Knobs) -> int:
         if args.question:
             msg = "No default configuration found."
             err(f"❌ Configuration error: {msg}")
-            err("   Run 'massgen --quickstart' to create .massgen/config.yaml, or pass --config FILE.")
-            early_failure_log(args, None, "config", msg)
+            err("Run 'massgen --init' to create one, or use 'massgen --model MODEL \"question\"'")
+            early_failure_log(args, None, "missing_default_config", msg)
             return EXIT_CONFIG
         out("Setup cancelled.")  # 0.1.97's first-run wizard crashes on a missing stylesheet and gives up
         return EXIT_OK
-    if not args.question:
+    if not args.question and not (args.execute_plan or args.execute_spec):  # those take it as an optional override
         err("❌ Error: a question is required in automation mode")
         return EXIT_CONFIG
     if args.plan_and_execute and args.broadcast == "human":
@@ -411,7 +497,9 @@ def _check_modes(args: argparse.Namespace) -> int | None:
     modes = [args.plan, args.spec, args.plan_and_execute, bool(args.execute_plan), bool(args.execute_spec)]
     problem = None
     if sum(modes) > 1:
-        problem = "--plan, --spec, --plan-and-execute, --execute-plan and --execute-spec are mutually exclusive"
+        problem = (
+            "--plan, --spec, --plan-and-execute, --execute-plan and --execute-spec are mutually exclusive"
+        )
     elif args.plan_steps is not None and args.plan_steps <= 0:
         problem = "--plan-steps must be a positive integer"
     elif args.plan_chunks is not None and args.plan_chunks <= 0:

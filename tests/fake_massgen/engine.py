@@ -5,6 +5,8 @@ Shapes follow the massgen 0.1.97 contract and the recorded samples; only the age
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -74,7 +76,7 @@ class Outcome:
 
 @dataclass
 class Paths:
-    """The log tree of one run. `*_rel` are as massgen builds them (cwd-relative unless the base is absolute)."""
+    """The log tree of one run; `*_rel` paths as massgen builds them (relative to cwd by default)."""
 
     session_rel: Path  # LOG_DIR: <base>/log_<stamp>
     turn: int
@@ -121,7 +123,9 @@ def change_content(winner: str, path: str) -> str:
 class Run:
     """One fake run (CLI or web)."""
 
-    def __init__(self, inv: Invocation, *, web: bool, paths: Paths, agents: list[str], models: list[str]) -> None:
+    def __init__(
+        self, inv: Invocation, *, web: bool, paths: Paths, agents: list[str], models: list[str]
+    ) -> None:
         self.inv = inv
         self.args = inv.args
         self.knobs = inv.knobs
@@ -212,7 +216,9 @@ class Run:
             " Model may not be in pricing database (litellm or provider-returned cost)."
         )
 
-    def event(self, event_type: str, agent_id: str | None, data: dict[str, Any], round_number: int = 0) -> None:
+    def event(
+        self, event_type: str, agent_id: str | None, data: dict[str, Any], round_number: int = 0
+    ) -> None:
         entry = {
             "timestamp": iso_now(),
             "event_type": event_type,
@@ -281,7 +287,9 @@ class Run:
     def new_status(self) -> StatusFile:
         agents = []
         for i, (aid, model) in enumerate(zip(self.agent_ids, self.models, strict=True), start=1):
-            agents.append(AgentState(agent_id=aid, number=i, model=model, workspace_paths=self._workspace_paths(aid)))
+            agents.append(
+                AgentState(agent_id=aid, number=i, model=model, workspace_paths=self._workspace_paths(aid))
+            )
         criteria = None
         if self.inv.criteria:
             criteria = [{"id": c.id, "text": c.text, "category": c.category} for c in self.inv.criteria]
@@ -333,7 +341,11 @@ class Run:
         temp.mkdir(parents=True, exist_ok=True)
         snap = f"{orch['snapshot_storage']}/{agent}"
         (self.cwd / snap).mkdir(parents=True, exist_ok=True)
-        return {"workspace": str(self.workspaces[agent]), "snapshot_storage": snap, "temp_workspace": str(temp)}
+        return {
+            "workspace": str(self.workspaces[agent]),
+            "snapshot_storage": snap,
+            "temp_workspace": str(temp),
+        }
 
     def stamp_dir(self, agent: str, kind: str) -> Path:
         stamp = now_stamp()
@@ -384,7 +396,10 @@ class Run:
             self._set_status(aid, "streaming")
             self.event("round_start", aid, {})
             if self.inv.criteria:
-                crit = [{"id": c.id, "text": c.text, "category": c.category, "verify_by": None} for c in self.inv.criteria]
+                crit = [
+                    {"id": c.id, "text": c.text, "category": c.category, "verify_by": None}
+                    for c in self.inv.criteria
+                ]
                 self.event("evaluation_criteria_set", None, {"criteria": crit, "source": "inline"})
             self.coord("context_received", aid, "Received context with 0 answers", available_answers=[])
         st.start_loop(self.knobs.status_interval)
@@ -443,7 +458,9 @@ class Run:
                 st.is_final_presentation = False
         st.stop_loop()
         st.write()
-        self.event("status", winner, {"message": f"Voting complete - selected agent: {winner}", "level": "info"})
+        self.event(
+            "status", winner, {"message": f"Voting complete - selected agent: {winner}", "level": "info"}
+        )
         duration = time.time() - self.coord_start
         if not self.quick:
             self.event("status", winner, {"message": "Presenting final coordinated answer", "level": "info"})
@@ -492,7 +509,9 @@ class Run:
             agent.rounds.append(RoundRecord(0, aid, "initial_answer", "answer", start, time.time()))
             agent.round_number = 1
             agent.round_start_time = time.time()
-            st.history.append(HistoricalWorkspace(aid, label, folder.name, str(Paths.absolute(folder / "workspace"))))
+            st.history.append(
+                HistoricalWorkspace(aid, label, folder.name, str(Paths.absolute(folder / "workspace")))
+            )
         self.answers[label] = (aid, text)
         self.event("answer_submitted", aid, {"content": text})
         self.coord("new_answer", aid, f"Provided answer {label}", label=label)
@@ -537,7 +556,10 @@ class Run:
             f"**Voted for**: {target_label}\n**Reason**: {VOTE_REASON}\n"
         )
         anon = f"agent{st.agents[target].number}"
-        write_text(folder / "execution_trace.md", self.trace(aid, "vote", {"agent_id": anon, "reason": VOTE_REASON}, extra))
+        write_text(
+            folder / "execution_trace.md",
+            self.trace(aid, "vote", {"agent_id": anon, "reason": VOTE_REASON}, extra),
+        )
         with st.lock:
             agent = st.agents[aid]
             agent.vote = vote
@@ -546,9 +568,13 @@ class Run:
             agent.rounds.append(RoundRecord(1, aid, "voting", "vote", agent.round_start_time, time.time()))
             st.phase = "enforcement"
         self.event(
-            "vote", aid, {"target_id": target, "reason": VOTE_REASON, "vote_label": None, "voted_for_label": None}
+            "vote",
+            aid,
+            {"target_id": target, "reason": VOTE_REASON, "vote_label": None, "voted_for_label": None},
         )
-        self.coord("vote_cast", aid, f"Voted for {target_label}", voted_for=target, voted_for_label=target_label)
+        self.coord(
+            "vote_cast", aid, f"Voted for {target_label}", voted_for=target, voted_for_label=target_label
+        )
         st.write()
         return vote
 
@@ -562,13 +588,20 @@ class Run:
                 self.cost_line(aid)
             self.event("text", aid, {"content": f"❌ {message}"})
         err(loguru_line("ERROR", f"[ERROR] orchestrator: {message}"))
-        err(loguru_line("ERROR", "[ERROR] orchestrator: ❌ Unable to provide coordinated answer - no successful agents"))
+        err(
+            loguru_line(
+                "ERROR",
+                "[ERROR] orchestrator: ❌ Unable to provide coordinated answer - no successful agents",
+            )
+        )
         now = time.time()
         with st.lock:
             for agent in st.agents.values():
                 agent.status = "error"
                 agent.error = {"type": "error", "message": message, "timestamp": now}
-                agent.rounds.append(RoundRecord(0, agent.agent_id, "initial_answer", "error", agent.round_start_time, now))
+                agent.rounds.append(
+                    RoundRecord(0, agent.agent_id, "initial_answer", "error", agent.round_start_time, now)
+                )
             st.finish_reason = "error"
             st.details = f"Agents failed: {', '.join(self.agent_ids)}"
         st.stop_loop()
@@ -588,7 +621,14 @@ class Run:
                     agent.status = "timeout"
                     agent.error = {"type": "timeout", "message": "Orchestrator timeout", "timestamp": now}
                     agent.rounds.append(
-                        RoundRecord(agent.round_number, agent.agent_id, "initial_answer", "timeout", agent.round_start_time, now)
+                        RoundRecord(
+                            agent.round_number,
+                            agent.agent_id,
+                            "initial_answer",
+                            "timeout",
+                            agent.round_start_time,
+                            now,
+                        )
                     )
             st.finish_reason = "timeout"
             st.details = f"Time limit exceeded ({elapsed:.1f}s/{self.limit}s)"
@@ -624,9 +664,24 @@ class Run:
             files["project_plan.json"] = json.dumps(
                 {
                     "tasks": [
-                        {"id": "T001", "name": "Understand the task", "description": self.args.question, "depends_on": []},
-                        {"id": "T002", "name": "Implement", "description": "Do the work", "depends_on": ["T001"]},
-                        {"id": "T003", "name": "Verify", "description": "Check the result", "depends_on": ["T002"]},
+                        {
+                            "id": "T001",
+                            "name": "Understand the task",
+                            "description": self.args.question,
+                            "depends_on": [],
+                        },
+                        {
+                            "id": "T002",
+                            "name": "Implement",
+                            "description": "Do the work",
+                            "depends_on": ["T001"],
+                        },
+                        {
+                            "id": "T003",
+                            "name": "Verify",
+                            "description": "Check the result",
+                            "depends_on": ["T002"],
+                        },
                     ]
                 },
                 indent=2,
@@ -635,7 +690,12 @@ class Run:
             files["project_spec.json"] = json.dumps(
                 {
                     "requirements": [
-                        {"id": "REQ-001", "title": "Core behaviour", "description": self.args.question, "priority": "must"}
+                        {
+                            "id": "REQ-001",
+                            "title": "Core behaviour",
+                            "description": self.args.question,
+                            "priority": "must",
+                        }
                     ]
                 },
                 indent=2,
@@ -657,20 +717,30 @@ class Run:
                 st.agents[winner].tool_calls += len(files)
         write_text(
             final / "context.txt",
-            json.dumps({"messages": [{"role": "system", "content": "You are the winning presenter."}]}, indent=2),
+            json.dumps(
+                {"messages": [{"role": "system", "content": "You are the winning presenter."}]}, indent=2
+            ),
         )
-        write_text(final / "execution_trace.md", self.trace(winner, "new_answer", {"content": self.knobs.answer}))
+        write_text(
+            final / "execution_trace.md", self.trace(winner, "new_answer", {"content": self.knobs.answer})
+        )
         write_text(final / "answer.txt", self.knobs.answer)  # written only after status said completed
         st = self.status
         assert st is not None
         if not self.quick:
             with st.lock:
                 agent = st.agents[winner]
-                agent.rounds.append(RoundRecord(2, winner, "presentation", "presentation", agent.round_start_time, time.time()))
+                agent.rounds.append(
+                    RoundRecord(
+                        2, winner, "presentation", "presentation", agent.round_start_time, time.time()
+                    )
+                )
                 agent.round_number = 2
             self.event("final_answer", winner, {"content": self.knobs.answer}, round_number=2)
             self.event("final_presentation_end", winner, {}, round_number=2)
-            self.coord("final_answer", winner, f"Presented final answer agent{st.agents[winner].number}.final")
+            self.coord(
+                "final_answer", winner, f"Presented final answer agent{st.agents[winner].number}.final"
+            )
         self.event("answer_locked", winner, {}, round_number=2)
         for aid in self.agent_ids:
             self._agent_output(aid, self.knobs.answer if aid == winner else "")
@@ -678,7 +748,9 @@ class Run:
     def _agent_output(self, aid: str, text: str) -> None:
         path = self.attempt_dir() / "agent_outputs" / f"{aid}.txt"
         write_text(path, f"=== {aid.upper()} OUTPUT LOG ===\n\n{text}\n")
-        write_text(self.attempt_dir() / "agent_outputs" / "system_status.txt", "=== SYSTEM STATUS LOG ===\n\n")
+        write_text(
+            self.attempt_dir() / "agent_outputs" / "system_status.txt", "=== SYSTEM STATUS LOG ===\n\n"
+        )
 
     def apply_changes(self, winner: str, selected: list[FileChange]) -> None:
         """Copy the winner's changes into the real project (what an approved review / ungated rw run does)."""
@@ -716,7 +788,9 @@ class Run:
             },
         )
         lines = ["", "Multi-Agent Coordination Events Log (fake massgen)", "=" * 50, ""]
-        lines += [f"{e['event_type']:<22} {e['agent_id'] or '-':<10} {e['details']}" for e in self.coord_events]
+        lines += [
+            f"{e['event_type']:<22} {e['agent_id'] or '-':<10} {e['details']}" for e in self.coord_events
+        ]
         write_text(adir / "coordination_table.txt", "\n".join(lines) + "\n")
         mappings: dict[str, Any] = {}
         for label, (aid, _) in self.answers.items():
@@ -815,10 +889,17 @@ class Run:
         return "session_" + self.paths.session_rel.name[len("log_") :][:15]
 
     def register_session(self, session_id: str, status: str) -> None:
-        """~/.massgen/sessions.json (skipped with --no-session-registry). The entry format is the fake's own."""
+        """~/.massgen/sessions.json (not with --no-session-registry). The entry format is the fake's own."""
         if self.args.no_session_registry:
             return
         registry = Path.home() / ".massgen" / "sessions.json"
+        registry.parent.mkdir(parents=True, exist_ok=True)
+        # massgen guards the registry with sessions.json.lock: concurrent runs must not share a half-written file
+        with open(registry.with_name("sessions.json.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._update_registry(registry, session_id, status)
+
+    def _update_registry(self, registry: Path, session_id: str, status: str) -> None:
         try:
             data = json.loads(registry.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("sessions"), dict):
@@ -838,7 +919,7 @@ class Run:
         write_json_atomic(registry, data)
 
 
-# ====================================================================================================== CLI mode
+# -------------------------------------------------------------------------------------------------- CLI mode
 
 
 def pick_agents(inv: Invocation, web: bool) -> tuple[list[str], list[str]] | str:
@@ -949,7 +1030,11 @@ def _execute_plan(run: Run) -> int:
         return EXIT_CONFIG
     code = _cli_session(run, resumed=False, header_done=True)
     run.marker(f"PLAN_DIR: {found}" if kind == "plan" else f"SPEC_DIR: {found}")
-    run.marker(f"PLAN_ID: {found.name[len('plan_'):]}" if kind == "plan" else f"SPEC_ID: {found.name[len('plan_'):]}")
+    run.marker(
+        f"PLAN_ID: {found.name[len('plan_') :]}"
+        if kind == "plan"
+        else f"SPEC_ID: {found.name[len('plan_') :]}"
+    )
     return code
 
 
@@ -1014,7 +1099,7 @@ def _cli_session(run: Run, *, resumed: bool, header_done: bool = False, session_
 
 
 def _restart(run: Run) -> None:
-    """Post-evaluation asks for a restart: attempt_1 stays as it was ('completed'), work goes on in attempt_2."""
+    """Post-evaluation asks for a restart: attempt_1 stays as it was ('completed'); attempt_2 goes on."""
     st = run.status
     assert st is not None
     with st.lock:
@@ -1032,10 +1117,8 @@ def _cancelled_cli(run: Run, resumed: bool, session_id: str) -> int:
     if st is not None:
         st.stop_loop()  # status.json stays in_progress: never finalized on signals
     time.sleep(run.knobs.cancel_delay)
-    try:
+    with contextlib.suppress(OSError, AssertionError):
         run.save_coordination_logs(None)
-    except (OSError, AssertionError):
-        pass
     if resumed:
         out("")
         out("⚠️  Cancellation requested - stopping the agents...")
@@ -1136,9 +1219,14 @@ def _write_session_turn(run: Run, session_id: str, winner: str, answer: str) -> 
     write_text(turn_dir / "answer.txt", answer)
     write_json(
         turn_dir / "metadata.json",
-        {"turn": run.paths.turn, "timestamp": stamp, "winning_agent": winner, "task": run.args.question,
-         "session_id": session_id},
-    )  # fmt: skip
+        {
+            "turn": run.paths.turn,
+            "timestamp": stamp,
+            "winning_agent": winner,
+            "task": run.args.question,
+            "session_id": session_id,
+        },
+    )
     ws = run.attempt_dir() / "final" / winner / "workspace"
     if ws.is_dir():
         shutil.copytree(ws, turn_dir / "workspace", dirs_exist_ok=True)
@@ -1156,11 +1244,12 @@ def _write_session_turn(run: Run, session_id: str, winner: str, answer: str) -> 
         fh.write(
             "\n" + "=" * 80 + f"\nTURN {run.paths.turn}\n" + "=" * 80 + f"\nTimestamp: {stamp}\n"
             f"Winning Agent: {winner}\nTask: {run.args.question}\n"
-            f"Workspace: {sabs}/turn_{run.paths.turn}/workspace\nAnswer: See {sabs}/turn_{run.paths.turn}/answer.txt\n"
+            f"Workspace: {sabs}/turn_{run.paths.turn}/workspace\n"
+            f"Answer: See {sabs}/turn_{run.paths.turn}/answer.txt\n"
         )
 
 
-# ================================================================================================== resumed session
+# ------------------------------------------------------------------------------------------- resumed session
 
 
 def run_resumed(inv: Invocation) -> int:
@@ -1192,7 +1281,9 @@ def run_resumed(inv: Invocation) -> int:
         out(picked)
         return EXIT_CONFIG
     ids, models = picked
-    turns = sorted(int(p.name.split("_")[1]) for p in log_dir.glob("turn_*") if p.name.split("_")[1].isdigit())
+    turns = sorted(
+        int(p.name.split("_")[1]) for p in log_dir.glob("turn_*") if p.name.split("_")[1].isdigit()
+    )
     previous = turns[-1] if turns else 0
     paths = Paths(session_rel=log_dir, turn=previous + 1)
     run = Run(inv, web=False, paths=paths, agents=ids, models=models)
@@ -1228,7 +1319,7 @@ def _relative_if_possible(path: Path) -> Path:
         return path
 
 
-# ====================================================================================================== web mode
+# -------------------------------------------------------------------------------------------------- web mode
 
 
 def run_web(inv: Invocation) -> int:
@@ -1240,7 +1331,7 @@ def run_web(inv: Invocation) -> int:
     ids, models = picked
     host, port = args.web_host, args.web_port
     config_label = inv.config.label if inv.config is not None else ""
-    out(f"\x1b[96m🌐 Starting MassGen Web UI...\x1b[0m")
+    out("\x1b[96m🌐 Starting MassGen Web UI...\x1b[0m")
     out(f"\x1b[92m   Server: http://{host}:{port}\x1b[0m")
     out(f"\x1b[92m   Config: {config_label}\x1b[0m")
     out(f"\x1b[92m   UI: http://{host}:{port}/?config={config_label}\x1b[0m")
@@ -1255,8 +1346,10 @@ def run_web(inv: Invocation) -> int:
     try:
         server = start_server(host, port, state)
     except OSError as exc:
-        err(f"ERROR:    [Errno {exc.errno}] error while attempting to bind on address ('{host}', {port}): "
-            f"{(exc.strerror or str(exc)).lower()}")  # fmt: skip
+        err(
+            f"ERROR:    [Errno {exc.errno}] error while attempting to bind on address ('{host}', {port}): "
+            f"{(exc.strerror or str(exc)).lower()}"
+        )
         return EXIT_CONFIG
     webui_log = Path.home() / ".massgen" / "webui_logs" / "workspace_browser.log"
     webui_log.parent.mkdir(parents=True, exist_ok=True)
@@ -1328,10 +1421,18 @@ def _web_session(run: Run, state: WebState) -> int:
     write_text(turn / "answer.txt", outcome.answer)
     write_json(
         turn / "metadata.json",
-        {"turn": run.paths.turn, "timestamp": stamp, "winning_agent": winner, "task": run.args.question,
-         "session_id": session.name},
-    )  # fmt: skip
-    write_json(session / "winning_agents_history.json", [{"agent_id": winner, "turn": run.paths.turn, "timestamp": stamp}])
+        {
+            "turn": run.paths.turn,
+            "timestamp": stamp,
+            "winning_agent": winner,
+            "task": run.args.question,
+            "session_id": session.name,
+        },
+    )
+    write_json(
+        session / "winning_agents_history.json",
+        [{"agent_id": winner, "turn": run.paths.turn, "timestamp": stamp}],
+    )
     run.register_session(session.name, "completed")
     out(f"[WebUI] Registered session: {session.name}")
     out(f"[WebUI] Saved session metadata: turn={run.paths.turn}, winner={winner}")
@@ -1398,7 +1499,9 @@ def _review_payload(run: Run, state: WebState, winner: str, changes: list[FileCh
     import subprocess
 
     try:
-        proc = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False)
+        proc = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
         base_ref = (proc.stdout.strip() or None) if proc.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         base_ref = None

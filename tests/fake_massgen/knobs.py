@@ -7,11 +7,11 @@
 | FAKE_MASSGEN_STEP_DELAY | 0.05 | seconds between coordination phases |
 | FAKE_MASSGEN_STATUS_INTERVAL | 0.2 | background rewrite period of status.json (real: 2 s) |
 | FAKE_MASSGEN_CANCEL_DELAY | 0.3 | seconds from SIGINT to the final `COMPLETED:` line |
-| FAKE_MASSGEN_AGENTS | 3 (CLI), 2 (web) | a count (ids agent_a, agent_b, ...) or comma-separated ids |
+| FAKE_MASSGEN_AGENTS | 3 CLI, 2 web | a count (ids agent_a, agent_b, ...) or ids (a `--model` run: agent1) |
 | FAKE_MASSGEN_ANSWER | canned text | the winner's final answer (newlines and marker look-alikes allowed) |
 | FAKE_MASSGEN_NO_STATUS | unset | "1": never write status.json (as in the real all-agents-fail sample) |
 | FAKE_MASSGEN_BURST_BYTES | 20000000 | stdout noise volume of the burst scenario |
-| FAKE_MASSGEN_REVIEW_FILES | hello_e2e.txt:? | the winner's file changes, `path:STATUS,...` (git letters ? A M D R) |
+| FAKE_MASSGEN_REVIEW_FILES | hello_e2e.txt:? | the winner's changes, `path:STATUS,...` (STATUS: ? A M D R) |
 | FAKE_MASSGEN_REVIEW_TIMEOUT | 600 | seconds a web review waits for a decision |
 | FAKE_MASSGEN_REVIEWS | 1 | number of web reviews in sequence in one run |
 | FAKE_MASSGEN_ARGV_LOG | unset | path: append one JSON line per invocation (argv, cwd, pid, pgid, ...) |
@@ -117,7 +117,9 @@ def parse_file_changes(raw: str) -> tuple[FileChange, ...]:
             continue
         path, sep, status = item.rpartition(":")
         if not sep or not path or status not in {"?", "A", "M", "D", "R"}:
-            raise KnobError(f"FAKE_MASSGEN_REVIEW_FILES item {item!r}: expected path:STATUS (STATUS in ? A M D R)")
+            raise KnobError(
+                f"FAKE_MASSGEN_REVIEW_FILES item {item!r}: expected path:STATUS (STATUS in ? A M D R)"
+            )
         changes.append(FileChange(path=path, status=status))
     return tuple(changes)
 

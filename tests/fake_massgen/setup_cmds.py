@@ -1,4 +1,4 @@
-"""Setup and inspection commands: --list-backends, --quickstart --headless, --validate (no log dir for any)."""
+"""Setup and inspection commands: --list-backends, --quickstart --headless, --validate (no log dirs)."""
 
 from __future__ import annotations
 
@@ -27,46 +27,56 @@ class Backend:
 
 
 # 28 types, as listed by the real CLI. Provider/model/capability cells are the fake's own stand-ins.
-BACKENDS: tuple[Backend, ...] = (
-    Backend("ag2", "AG2", "gpt-4o", "OPENAI_API_KEY", "code execution, group chat", ("gpt-4o", "gpt-4o-mini")),
-    Backend("antigravity_cli", "Antigravity CLI", "gemini-3-pro", "CLI login", "filesystem, MCP", ("gemini-3-pro",)),
-    Backend("azure_openai", "Azure OpenAI", "gpt-4.1", "AZURE_OPENAI_API_KEY", "web search, code", ("gpt-4.1", "gpt-4o")),
-    Backend("cerebras", "Cerebras", "llama-3.3-70b", "CEREBRAS_API_KEY", "fast inference", ("llama-3.3-70b", "qwen-3-32b")),
-    Backend("chatcompletion", "OpenAI-compatible", "(any)", "OPENAI_API_KEY", "base_url, MCP", ("any",)),
-    Backend("claude", "Anthropic", "claude-sonnet-4-5", "ANTHROPIC_API_KEY", "web search, code, MCP",
-            ("claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5")),
-    Backend("claude_code", "Claude Code", "claude-sonnet-4-5", "ANTHROPIC_API_KEY", "filesystem, MCP, tools",
-            ("claude-sonnet-4-5", "claude-opus-4-1")),
-    Backend("codex", "OpenAI Codex CLI", "gpt-5-codex", "CLI login", "filesystem, shell", ("gpt-5-codex", "gpt-5")),
-    Backend("copilot", "GitHub Copilot", "gpt-4.1", "GitHub login", "filesystem, MCP", ("gpt-4.1", "claude-sonnet-4")),
-    Backend("fireworks", "Fireworks AI", "kimi-k2-instruct", "FIREWORKS_API_KEY", "open models",
-            ("kimi-k2-instruct", "deepseek-v3", "qwen3-235b")),
-    Backend("gemini", "Google", "gemini-2.5-flash", "GEMINI_API_KEY", "web search, code execution, MCP",
-            ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-3-pro")),
-    Backend("gemini_cli", "Gemini CLI", "gemini-2.5-pro", "CLI login", "filesystem, shell", ("gemini-2.5-pro",)),
-    Backend("grok", "xAI", "grok-4", "XAI_API_KEY", "live search, MCP", ("grok-4", "grok-4-fast", "grok-3-mini")),
-    Backend("groq", "Groq", "llama-3.3-70b-versatile", "GROQ_API_KEY", "fast inference",
-            ("llama-3.3-70b-versatile", "openai/gpt-oss-120b")),
-    Backend("inference", "HF Inference", "meta-llama/Llama-3.3-70B", "HF_TOKEN", "open models",
-            ("meta-llama/Llama-3.3-70B",)),
-    Backend("lmstudio", "LM Studio", "(local model)", "none (local)", "local models", ("any local model",)),
-    Backend("moonshot", "Moonshot AI", "kimi-k2", "MOONSHOT_API_KEY", "long context", ("kimi-k2", "moonshot-v1-128k")),
-    Backend("nebius", "Nebius AI Studio", "Qwen3-235B", "NEBIUS_API_KEY", "open models", ("Qwen3-235B", "DeepSeek-V3")),
-    Backend("nvidia_nim", "NVIDIA NIM", "llama-3.1-nemotron-70b", "NGC_API_KEY", "open models",
-            ("llama-3.1-nemotron-70b",)),
-    Backend("openai", "OpenAI", "gpt-5-mini", "OPENAI_API_KEY", "web search, code interpreter, MCP",
-            ("gpt-5-mini", "gpt-5", "gpt-5-nano", "gpt-4.1", "gpt-4o", "o4-mini")),
-    Backend("openrouter", "OpenRouter", "openai/gpt-5-mini", "OPENROUTER_API_KEY", "many providers",
-            ("openai/gpt-5-mini", "anthropic/claude-sonnet-4.5", "google/gemini-2.5-pro")),
-    Backend("poe", "Poe", "GPT-4o", "POE_API_KEY", "many providers", ("GPT-4o", "Claude-Sonnet-4")),
-    Backend("qwen", "Alibaba Qwen", "qwen-max", "QWEN_API_KEY", "web search", ("qwen-max", "qwen-plus", "qwen3-coder")),
-    Backend("sglang", "SGLang", "(local model)", "none (local)", "local models", ("any local model",)),
-    Backend("together", "Together AI", "Llama-3.3-70B-Instruct-Turbo", "TOGETHER_API_KEY", "open models",
-            ("Llama-3.3-70B-Instruct-Turbo", "DeepSeek-V3")),
-    Backend("uitars", "UI-TARS", "ui-tars-1.5-7b", "UITARS_API_KEY", "computer use", ("ui-tars-1.5-7b",)),
-    Backend("vllm", "vLLM", "(local model)", "none (local)", "local models", ("any local model",)),
-    Backend("zai", "Z.ai", "glm-4.5", "ZAI_API_KEY", "reasoning", ("glm-4.5", "glm-4.5-air")),
-)  # fmt: skip
+# type | provider | default model | auth | key capabilities | models
+_BACKEND_TABLE = """
+ag2 | AG2 | gpt-4o | OPENAI_API_KEY | code execution, group chat | gpt-4o, gpt-4o-mini
+antigravity_cli | Antigravity CLI | gemini-3-pro | CLI login | filesystem, MCP | gemini-3-pro
+azure_openai | Azure OpenAI | gpt-4.1 | AZURE_OPENAI_API_KEY | web search, code | gpt-4.1, gpt-4o
+cerebras | Cerebras | llama-3.3-70b | CEREBRAS_API_KEY | fast inference | llama-3.3-70b, qwen-3-32b
+chatcompletion | OpenAI-compatible | (any) | OPENAI_API_KEY | base_url, MCP | any
+claude | Anthropic | claude-sonnet-4-5 | ANTHROPIC_API_KEY | web search, code, MCP | claude-sonnet-4-5, \
+claude-opus-4-1, claude-haiku-4-5
+claude_code | Claude Code | claude-sonnet-4-5 | ANTHROPIC_API_KEY | filesystem, MCP, tools | \
+claude-sonnet-4-5, claude-opus-4-1
+codex | OpenAI Codex CLI | gpt-5-codex | CLI login | filesystem, shell | gpt-5-codex, gpt-5
+copilot | GitHub Copilot | gpt-4.1 | GitHub login | filesystem, MCP | gpt-4.1, claude-sonnet-4
+fireworks | Fireworks AI | kimi-k2-instruct | FIREWORKS_API_KEY | open models | kimi-k2-instruct, \
+deepseek-v3, qwen3-235b
+gemini | Google | gemini-2.5-flash | GEMINI_API_KEY | web search, code execution, MCP | gemini-2.5-flash, \
+gemini-2.5-pro, gemini-2.5-flash-lite, gemini-3-pro
+gemini_cli | Gemini CLI | gemini-2.5-pro | CLI login | filesystem, shell | gemini-2.5-pro
+grok | xAI | grok-4 | XAI_API_KEY | live search, MCP | grok-4, grok-4-fast, grok-3-mini
+groq | Groq | llama-3.3-70b-versatile | GROQ_API_KEY | fast inference | llama-3.3-70b-versatile, \
+openai/gpt-oss-120b
+inference | HF Inference | meta-llama/Llama-3.3-70B | HF_TOKEN | open models | meta-llama/Llama-3.3-70B
+lmstudio | LM Studio | (local model) | none (local) | local models | any local model
+moonshot | Moonshot AI | kimi-k2 | MOONSHOT_API_KEY | long context | kimi-k2, moonshot-v1-128k
+nebius | Nebius AI Studio | Qwen3-235B | NEBIUS_API_KEY | open models | Qwen3-235B, DeepSeek-V3
+nvidia_nim | NVIDIA NIM | llama-3.1-nemotron-70b | NGC_API_KEY | open models | llama-3.1-nemotron-70b
+openai | OpenAI | gpt-5-mini | OPENAI_API_KEY | web search, code interpreter, MCP | gpt-5-mini, gpt-5, \
+gpt-5-nano, gpt-4.1, gpt-4o, o4-mini
+openrouter | OpenRouter | openai/gpt-5-mini | OPENROUTER_API_KEY | many providers | openai/gpt-5-mini, \
+anthropic/claude-sonnet-4.5, google/gemini-2.5-pro
+poe | Poe | GPT-4o | POE_API_KEY | many providers | GPT-4o, Claude-Sonnet-4
+qwen | Alibaba Qwen | qwen-max | QWEN_API_KEY | web search | qwen-max, qwen-plus, qwen3-coder
+sglang | SGLang | (local model) | none (local) | local models | any local model
+together | Together AI | Llama-3.3-70B-Instruct-Turbo | TOGETHER_API_KEY | open models | \
+Llama-3.3-70B-Instruct-Turbo, DeepSeek-V3
+uitars | UI-TARS | ui-tars-1.5-7b | UITARS_API_KEY | computer use | ui-tars-1.5-7b
+vllm | vLLM | (local model) | none (local) | local models | any local model
+zai | Z.ai | glm-4.5 | ZAI_API_KEY | reasoning | glm-4.5, glm-4.5-air
+"""
+
+
+def _parse_backends(table: str) -> tuple[Backend, ...]:
+    rows = []
+    for line in table.strip().splitlines():  # a trailing backslash continues a row
+        kind, provider, model, auth, caps, models = (cell.strip() for cell in line.split("|"))
+        rows.append(Backend(kind, provider, model, auth, caps, tuple(m.strip() for m in models.split(","))))
+    return tuple(rows)
+
+
+BACKENDS = _parse_backends(_BACKEND_TABLE)
 
 QUICKSTART_KEYS = (
     "OPENAI_API_KEY",
@@ -102,8 +112,8 @@ def list_backends() -> int:
         more = f" (+{rest} more)" if rest > 0 else ""
         out(f"  {b.type}: {', '.join(shown)}{more}")
     out("")
-    out("Usage: massgen --backend <type> --model <model> \"your question\"")
-    out("       massgen --config <file.yaml> \"your question\"")
+    out('Usage: massgen --backend <type> --model <model> "your question"')
+    out('       massgen --config <file.yaml> "your question"')
     return EXIT_OK
 
 
@@ -130,7 +140,9 @@ def quickstart(args: Any) -> int:
         backend = fields.get("backend", "")
         b = _backend(backend)
         if b is None:
-            steps.append(f"Unknown backend '{backend}' in --quickstart-agent {spec!r} (see massgen --list-backends)")
+            steps.append(
+                f"Unknown backend '{backend}' in --quickstart-agent {spec!r} (see massgen --list-backends)"
+            )
             continue
         selected.append((backend, fields.get("model") or b.default_model))
     if not args.quickstart_agents:
@@ -186,7 +198,12 @@ def quickstart(args: Any) -> int:
 def _config_yaml(selected: list[tuple[str, str]]) -> str:
     lines = ["agents:"]
     for i, (backend, model) in enumerate(selected):
-        lines += [f"  - id: agent_{chr(ord('a') + i)}", "    backend:", f"      type: {backend}", f"      model: {model}"]
+        lines += [
+            f"  - id: agent_{chr(ord('a') + i)}",
+            "    backend:",
+            f"      type: {backend}",
+            f"      model: {model}",
+        ]
     lines += ["ui:", "  display_type: rich_terminal", "  logging_enabled: true"]
     return "\n".join(lines) + "\n"
 
@@ -249,10 +266,14 @@ def validate(file_arg: str, *, strict: bool, as_json: bool) -> int:
         if problem:
             errors.append(_issue(f"Invalid YAML: {problem}", "file", "Fix the YAML syntax"))
         elif not isinstance(data, dict):
-            errors.append(_issue("Configuration must be a mapping", "root", "Start with 'agents:' or 'agent:'"))
+            errors.append(
+                _issue("Configuration must be a mapping", "root", "Start with 'agents:' or 'agent:'")
+            )
         elif "agents" not in data and "agent" not in data:
             errors.append(
-                _issue("Configuration must define 'agents' or 'agent'", "root", "Add an 'agents:' list of agents")
+                _issue(
+                    "Configuration must define 'agents' or 'agent'", "root", "Add an 'agents:' list of agents"
+                )
             )
         else:
             _check_inline_criteria(data, "", errors)

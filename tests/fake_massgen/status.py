@@ -1,7 +1,8 @@
-"""status.json as massgen 0.1.97 writes it (CoordinationTracker shape, see the samples), plus its writer thread."""
+"""status.json as massgen 0.1.97 writes it (shape from the samples), plus its periodic writer thread."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -254,7 +255,11 @@ class StatusFile:
                     "context_paths": self.context_paths,
                     "docker_enabled": False,
                 },
-                "costs": {"total_estimated_cost": 0.0, "total_input_tokens": total_in, "total_output_tokens": total_out},
+                "costs": {
+                    "total_estimated_cost": 0.0,
+                    "total_input_tokens": total_in,
+                    "total_output_tokens": total_out,
+                },
                 "tools": tools,
                 "rounds": {
                     "total_rounds": n_rounds,
@@ -298,10 +303,8 @@ class StatusFile:
 
         def loop() -> None:
             while not self._stop.wait(interval):
-                try:
+                with contextlib.suppress(OSError):
                     self.write()
-                except OSError:
-                    pass
 
         self._thread = threading.Thread(target=loop, name="status-writer", daemon=True)
         self._thread.start()

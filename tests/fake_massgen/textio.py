@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-# Exactly the bytes litellm prints on stdout for an unknown model (see the samples): "\n<line>\n" + print's "\n".
+# The bytes litellm prints on stdout for an unknown model (samples): "\n<line>\n" plus print's "\n".
 PROVIDER_NOISE = "\n\x1b[1;31mProvider List: https://docs.litellm.ai/docs/providers\x1b[0m\n"
 
 # The ~5 lines of third-party deprecation warnings every real run writes to stderr first (samples).
@@ -92,7 +92,7 @@ def _yaml_scalar(value: Any) -> str:
 
 
 def to_yaml(data: Any, indent: int = 0) -> str:
-    """A minimal block-style YAML emitter for dicts, lists and scalars (enough for execution_metadata.yaml)."""
+    """A minimal block-style YAML emitter for dicts, lists and scalars (enough for execution metadata)."""
     pad = " " * indent
     lines: list[str] = []
     if isinstance(data, dict):

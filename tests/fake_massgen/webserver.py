@@ -270,7 +270,9 @@ class Handler(BaseHTTPRequestHandler):
             final = run.attempt_dir() / "final"
             for answer in sorted(final.glob("*/answer.txt")) if final.is_dir() else []:
                 text = answer.read_text(encoding="utf-8")
-                return self._send(200, {"answer": text, "agent_id": answer.parent.name, "path": str(answer.resolve())})
+                return self._send(
+                    200, {"answer": text, "agent_id": answer.parent.name, "path": str(answer.resolve())}
+                )
         return self._send(404, {"error": "No final answer available", "answer": None})
 
 
@@ -306,8 +308,10 @@ def serve_idle(inv: Invocation) -> int:
     try:
         server = start_server(host, port, state)
     except OSError as exc:
-        err(f"ERROR:    [Errno {exc.errno}] error while attempting to bind on address ('{host}', {port}): "
-            f"{(exc.strerror or str(exc)).lower()}")  # fmt: skip
+        err(
+            f"ERROR:    [Errno {exc.errno}] error while attempting to bind on address ('{host}', {port}): "
+            f"{(exc.strerror or str(exc)).lower()}"
+        )
         return EXIT_CONFIG
     try:
         _wait_forever_until_sigint()

@@ -1,0 +1,87 @@
+"""SKILL.md as the Agent Skills reference validator sees it, plus the limits and links the spec asks for."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SKILL_MD = REPO / "SKILL.md"
+BUNDLE_PARTS = ("SKILL.md", "scripts", "references", "massgen_skill")
+# PyPI `skills-ref` 0.1.x installs the reference validator as `agentskills`; `skills-ref` is a fallback name.
+VALIDATOR = shutil.which("agentskills") or shutil.which("skills-ref")
+
+
+def copy_bundle(dest: Path) -> Path:
+    skill = dest / "massgen"  # the folder name must equal the skill's `name`
+    skill.mkdir(parents=True)
+    for part in BUNDLE_PARTS:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(
+                src, skill / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_bundle")
+            )
+        else:
+            shutil.copy2(src, skill / part)
+    return skill
+
+
+def split_frontmatter(text: str) -> tuple[str, str]:
+    match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.S)
+    assert match, "SKILL.md must start with a --- frontmatter block"
+    return match.group(1), match.group(2)
+
+
+@pytest.mark.skipif(VALIDATOR is None, reason="Agent Skills validator not installed (pip install skills-ref)")
+def test_reference_validator_accepts_the_bundle(tmp_path: Path) -> None:
+    skill = copy_bundle(tmp_path)
+    result = subprocess.run(
+        [str(VALIDATOR), "validate", str(skill)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Valid skill" in result.stdout
+
+
+@pytest.mark.skipif(VALIDATOR is None, reason="Agent Skills validator not installed (pip install skills-ref)")
+def test_reference_validator_rejects_a_wrongly_named_folder(tmp_path: Path) -> None:
+    """The validator is really checking: the same SKILL.md in a folder with another name fails."""
+    other = tmp_path / "not-massgen"
+    other.mkdir()
+    shutil.copy2(SKILL_MD, other / "SKILL.md")
+    result = subprocess.run(
+        [str(VALIDATOR), "validate", str(other)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+
+
+def test_frontmatter_fields() -> None:
+    front, _ = split_frontmatter(SKILL_MD.read_text(encoding="utf-8"))
+    fields = dict(re.findall(r"^([a-z_]+):\s*(.*)$", front, re.M))
+    assert fields["name"] == "massgen"
+    description = fields["description"].strip('"')
+    assert 0 < len(description) <= 1024
+    assert "Use when" in description  # says when to pick the skill, not only what it does
+
+
+def test_body_is_at_most_500_lines() -> None:
+    _, body = split_frontmatter(SKILL_MD.read_text(encoding="utf-8"))
+    assert len(body.splitlines()) <= 500
+
+
+def referenced_paths() -> list[str]:
+    text = SKILL_MD.read_text(encoding="utf-8")
+    return sorted(set(re.findall(r"(?<![\w.-])((?:scripts|references)/[\w.-]+(?:/[\w.-]+)*)", text)))
+
+
+def test_skill_md_names_some_paths() -> None:
+    paths = referenced_paths()
+    assert "scripts/massgen_run.sh" in paths and "scripts/massgen_skill.sh" in paths
+
+
+@pytest.mark.parametrize("relative", referenced_paths())
+def test_every_named_path_exists(relative: str) -> None:
+    assert (REPO / relative).exists(), f"SKILL.md names {relative}, which is not in the bundle"
