@@ -873,7 +873,7 @@ def _big_status(target_bytes: int, scratch: Path) -> dict[str, object]:
     agents = data.get("agents") or {}
     template = dict(next(iter(agents.values())))
     history = template.get("round_history") or [{"round_number": 0, "outcome": "answer", "input_tokens": 1}]
-    per_agent = 200
+    per_agent = 50
     new_agents: dict[str, object] = {}
     data["agents"] = new_agents
     index = 0

@@ -38,7 +38,9 @@ def child_env(base: Mapping[str, str]) -> dict[str, str]:
     """
     env = {k: v for k, v in base.items() if k != "CLAUDECODE"}
     env["PYTHONUNBUFFERED"] = "1"
-    kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and str(Path(p).resolve()) != _BUNDLE_ROOT]
+    kept = [
+        p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and str(Path(p).resolve()) != _BUNDLE_ROOT
+    ]
     if kept:
         env["PYTHONPATH"] = os.pathsep.join(kept)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any
@@ -17,10 +18,8 @@ def tolerant_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
-            try:
+            with contextlib.suppress(ValueError, OSError):  # a stream that cannot be reconfigured
                 reconfigure(errors="backslashreplace")
-            except (ValueError, OSError):  # pragma: no cover - a stream that cannot be reconfigured
-                pass
 
 
 def one_line(text: str, limit: int = 500) -> str:

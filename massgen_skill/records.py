@@ -138,7 +138,9 @@ def load(path: Path) -> RunRecord:
     except (OSError, ValueError) as exc:  # ValueError: not UTF-8, not JSON, or an integer of > 4300 digits
         raise SkillError(f"run record {path} is unreadable: {exc}", ExitCode.INVALID_INPUT) from None
     except RecursionError:
-        raise SkillError(f"run record {path} is unreadable: nested too deeply", ExitCode.INVALID_INPUT) from None
+        raise SkillError(
+            f"run record {path} is unreadable: nested too deeply", ExitCode.INVALID_INPUT
+        ) from None
     if not isinstance(data, dict) or "run_id" not in data:
         raise SkillError(f"run record {path} is not a massgen-skill record", ExitCode.INVALID_INPUT)
     try:
@@ -185,7 +187,9 @@ def _impossible(record: RunRecord) -> list[str]:
     """Fields a real record never holds. A pid or pgid of 0, -1 or 1 would make `stop` signal our own group,
     every process we may signal, or init; NaN/huge times and unknown exit codes would crash the readers."""
     bad = [f for f in _PID_FIELDS if getattr(record, f) is not None and not 1 < getattr(record, f) < 2**31]
-    bad += [f for f in _TIME_FIELDS if getattr(record, f) is not None and not 0 <= getattr(record, f) < _MAX_TIME]
+    bad += [
+        f for f in _TIME_FIELDS if getattr(record, f) is not None and not 0 <= getattr(record, f) < _MAX_TIME
+    ]
     codes = {int(code) for code in ExitCode}
     bad += [f for f in ("exit_code",) if record.exit_code is not None and record.exit_code not in codes]
     return bad

@@ -175,11 +175,6 @@ def port_of(base: str) -> int | None:
     return urlsplit(base).port
 
 
-def session_from_url(url: str) -> str | None:
-    match = reviewblock._SID.search(url)
-    return match.group(1) if match else None
-
-
 # --- HTTP ----------------------------------------------------------------------------------------------
 
 
@@ -322,11 +317,13 @@ def parse_review(data: dict[str, Any]) -> tuple[list[PendingFile], str]:
     """GET …/review → (changed files, the whole diff text)."""
     files: list[PendingFile] = []
     diffs: list[str] = []
-    for context in data.get("changes") or []:
+    contexts = data.get("changes")
+    for context in contexts if isinstance(contexts, list) else []:  # a server may send anything
         if not isinstance(context, dict):
             continue
         repo = context.get("original_path")
-        for change in context.get("changes") or []:
+        changes = context.get("changes")
+        for change in changes if isinstance(changes, list) else []:
             if isinstance(change, dict) and isinstance(change.get("path"), str):
                 files.append(
                     PendingFile(
@@ -399,7 +396,7 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
 
 def find_pending(conn: Connection, url: str | None = None) -> PendingReview:
     """The review the server holds now; NO_REVIEW when there is none."""
-    sid = (session_from_url(url) if url else None) or (conn.request.session_id if conn.request else None)
+    sid = (reviewblock.session_from_url(url) if url else None) or (conn.request.session_id if conn.request else None)
     sid = sid or conn.client.active_session()
     if not sid:
         raise SkillError(

@@ -49,6 +49,12 @@ def clean_field(text: str, limit: int = 500) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def session_from_url(url: str) -> str | None:
+    """The session id inside massgen's review API URL (`/api/sessions/<sid>/review-response`)."""
+    match = _SID.search(url)
+    return match.group(1) if match else None
+
+
 def parse_request(data: Any, path: Path, mtime: float) -> ReviewRequest | None:
     """review_request.json content → ReviewRequest; None when it is not a usable request."""
     if not isinstance(data, dict) or data.get("review_pending") is False:
@@ -59,10 +65,9 @@ def parse_request(data: Any, path: Path, mtime: float) -> ReviewRequest | None:
         if isinstance(item, dict) and isinstance(item.get("path"), str):
             files.append(ChangedFile(item["path"], str(item.get("status") or "?")))
     api_url = data.get("api_url")
-    match = _SID.search(api_url) if isinstance(api_url, str) else None
     preview = data.get("answer_preview")
     return ReviewRequest(
-        session_id=match.group(1) if match else None,
+        session_id=session_from_url(api_url) if isinstance(api_url, str) else None,
         files=tuple(files),
         answer_preview=preview if isinstance(preview, str) else "",
         path=str(path),

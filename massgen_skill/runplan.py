@@ -78,14 +78,14 @@ def _options(
 
 def _environment_checks(args: argparse.Namespace, cwd: Path) -> MassgenProgram | None:
     """massgen and a config must exist before launch (the fast checks `doctor` also runs); a dry run only
-    notes what is missing."""
+    notes what is missing and shows the program it found."""
     readiness = launch_checks(args.config, cwd)
     if readiness.ready:
         return readiness.program
     if not args.dry_run:
         raise readiness.error()
     info(f"note: {readiness.failures[0].detail}")
-    return None
+    return readiness.program  # shown in the dry run when found, even if something else is missing
 
 
 def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:

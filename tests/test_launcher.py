@@ -17,7 +17,9 @@ BUNDLE = str(Path(launcher.__file__).resolve().parent.parent)
 
 
 def test_child_env_drops_claudecode_sets_unbuffered_and_hides_the_bundle_from_massgen():
-    env = launcher.child_env({"CLAUDECODE": "1", "PYTHONPATH": os.pathsep.join([BUNDLE, "/opt/other"]), "A": "b"})
+    env = launcher.child_env(
+        {"CLAUDECODE": "1", "PYTHONPATH": os.pathsep.join([BUNDLE, "/opt/other"]), "A": "b"}
+    )
     assert "CLAUDECODE" not in env and env["PYTHONUNBUFFERED"] == "1" and env["A"] == "b"
     assert env["PYTHONPATH"] == "/opt/other"
     assert "PYTHONPATH" not in launcher.child_env({"PYTHONPATH": BUNDLE})

@@ -28,7 +28,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_skill(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_skill(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(RUN_SH), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -103,15 +105,21 @@ def test_web_success_reports_real_port_and_answer_massgen_never_printed(fake_mas
 
 
 @pytest.mark.parametrize(
-    ("mode", "key", "name"), [("plan", "plan_file", "project_plan.json"), ("spec", "spec_file", "project_spec.json")]
+    ("mode", "key", "name"),
+    [("plan", "plan_file", "project_plan.json"), ("spec", "spec_file", "project_spec.json")],
 )
 def test_plan_and_spec_results_are_found(fake_massgen, project_dir, mode, key, name):
     done = run_skill(["--mode", mode, "Design the storage layer"], fake_massgen.env(), project_dir)
     assert done.returncode == 0, done.stderr
     assert "web UI off" in done.stderr  # --plan/--spec are ignored by massgen's web mode: say so, use the CLI
     result = subprocess.run(
-        [str(SKILL_SH), "result", "--json"], env=fake_massgen.env(), cwd=project_dir, capture_output=True, text=True,
-        timeout=30, check=False,
+        [str(SKILL_SH), "result", "--json"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     data = json.loads(result.stdout)
     assert data[key] and Path(data[key]).name == name and Path(data[key]).is_file()
@@ -133,7 +141,9 @@ def test_all_agents_fail_without_status_json_takes_reason_from_stderr(fake_massg
 
 
 def test_timeout_and_crash_outcomes(fake_massgen, project_dir):
-    timed = run_skill(["--no-web", "--timeout", "5", "task"], fake_massgen.env(scenario="timeout"), project_dir)
+    timed = run_skill(
+        ["--no-web", "--timeout", "5", "task"], fake_massgen.env(scenario="timeout"), project_dir
+    )
     assert timed.returncode == ExitCode.TIMED_OUT and relayed(timed.stdout)["RESULT"] == ["timed-out"]
     crashed = run_skill(["--no-web", "task"], fake_massgen.env(scenario="crash"), project_dir)
     assert crashed.returncode == ExitCode.CRASHED and relayed(crashed.stdout)["RESULT"] == ["crashed"]
@@ -143,7 +153,9 @@ def test_timeout_and_crash_outcomes(fake_massgen, project_dir):
 def test_massgen_config_error_before_log_dir(fake_massgen, project_dir, tmp_path):
     # massgen validates the config's content itself and exits 1 before LOG_DIR (contract §2)
     stub = tmp_path / "massgen"
-    stub.write_text('#!/bin/sh\necho "\u274c Configuration error: agents[0].backend: unknown type" >&2\nexit 1\n')
+    stub.write_text(
+        '#!/bin/sh\necho "\u274c Configuration error: agents[0].backend: unknown type" >&2\nexit 1\n'
+    )
     stub.chmod(0o755)
     env = fake_massgen.env()
     env["MASSGEN_BIN"] = str(stub)
@@ -183,8 +195,13 @@ def test_restart_to_attempt_2_is_followed(fake_massgen, project_dir):
     lines = relayed(done.stdout)
     assert "attempt_1" in lines["STATUS"][0]  # massgen's printed path goes stale …
     status = subprocess.run(
-        [str(SKILL_SH), "status", "--json"], env=fake_massgen.env(), cwd=project_dir, capture_output=True, text=True,
-        timeout=30, check=False,
+        [str(SKILL_SH), "status", "--json"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert "attempt_2" in json.loads(status.stdout)["progress"]["path"]  # … status follows the newest attempt
     assert "RESTART" in lines
@@ -208,7 +225,9 @@ def test_twenty_concurrent_runs_each_report_their_own_log_dir_and_answer(fake_ma
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         runs = list(pool.map(one, range(20)))
-    assert all(r.returncode == 0 for r in runs), [(r.returncode, r.stdout, r.stderr) for r in runs if r.returncode]
+    assert all(r.returncode == 0 for r in runs), [
+        (r.returncode, r.stdout, r.stderr) for r in runs if r.returncode
+    ]
     log_dirs = {relayed(r.stdout)["LOG_DIR"][0] for r in runs}
     assert len(log_dirs) == 20
     for i, r in enumerate(runs):
@@ -257,8 +276,13 @@ def test_child_environment_and_signal_dispositions(fake_massgen, project_dir):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     subprocess.run(
-        [str(RUN_SH), "--no-web", "task"], env=env, cwd=project_dir, capture_output=True, timeout=60,
-        preexec_fn=ignore_sigint, check=True,
+        [str(RUN_SH), "--no-web", "task"],
+        env=env,
+        cwd=project_dir,
+        capture_output=True,
+        timeout=60,
+        preexec_fn=ignore_sigint,
+        check=True,
     )
     entry = fake_massgen.read_argv_log()[-1]
     assert entry["env"]["CLAUDECODE"] in (False, None)
@@ -310,13 +334,23 @@ def test_sigkilled_wrapper_leaves_a_lost_record_that_stop_cleans(fake_massgen, p
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=10)
     runs = subprocess.run(
-        [str(SKILL_SH), "runs", "--json"], env=fake_massgen.env(), cwd=project_dir, capture_output=True, text=True,
-        timeout=30, check=True,
+        [str(SKILL_SH), "runs", "--json"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     assert json.loads(runs.stdout)["runs"][-1]["state"] == "lost"
     stop = subprocess.run(
-        [str(SKILL_SH), "stop", record["run_id"], "--grace", "1"], env=fake_massgen.env(), cwd=project_dir,
-        capture_output=True, text=True, timeout=30, check=False,
+        [str(SKILL_SH), "stop", record["run_id"], "--grace", "1"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert stop.returncode == 0, stop.stderr
     assert not group_alive(record["pgid"])
@@ -326,8 +360,13 @@ def test_sigkilled_wrapper_leaves_a_lost_record_that_stop_cleans(fake_massgen, p
 def test_stop_command_on_a_supervised_run(fake_massgen, project_dir):
     proc, record = start_background(fake_massgen, project_dir)
     stop = subprocess.run(
-        [str(SKILL_SH), "stop", "--json"], env=fake_massgen.env(), cwd=project_dir, capture_output=True, text=True,
-        timeout=30, check=False,
+        [str(SKILL_SH), "stop", "--json"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert stop.returncode == 0, stop.stderr
     assert json.loads(stop.stdout)["processes_left"] is False
@@ -337,18 +376,28 @@ def test_stop_command_on_a_supervised_run(fake_massgen, project_dir):
 
 
 def test_wait_reports_still_running_then_the_outcome(fake_massgen, project_dir):
-    proc, record = start_background(fake_massgen, project_dir)
+    proc, _ = start_background(fake_massgen, project_dir)
     waited = subprocess.run(
-        [str(SKILL_SH), "wait", "--timeout", "0.5", "--json"], env=fake_massgen.env(), cwd=project_dir,
-        capture_output=True, text=True, timeout=30, check=False,
+        [str(SKILL_SH), "wait", "--timeout", "0.5", "--json"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert waited.returncode == ExitCode.STILL_RUNNING
     assert json.loads(waited.stdout)["state"] == "running"
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     after = subprocess.run(
-        [str(SKILL_SH), "wait", "--timeout", "5"], env=fake_massgen.env(), cwd=project_dir,
-        capture_output=True, text=True, timeout=30, check=False,
+        [str(SKILL_SH), "wait", "--timeout", "5"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert after.returncode == ExitCode.STOPPED
 
@@ -357,8 +406,13 @@ def test_wait_returns_zero_once_the_answer_exists(fake_massgen, project_dir):
     done = run_skill(["--no-web", "task"], fake_massgen.env(), project_dir)
     assert done.returncode == 0
     waited = subprocess.run(
-        [str(SKILL_SH), "wait", "--timeout", "5"], env=fake_massgen.env(), cwd=project_dir,
-        capture_output=True, text=True, timeout=30, check=False,
+        [str(SKILL_SH), "wait", "--timeout", "5"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert waited.returncode == 0 and "ended: ok" in waited.stdout
 
@@ -368,8 +422,13 @@ def test_status_tolerates_a_garbage_status_file(fake_massgen, project_dir):
     status_path = Path(relayed(done.stdout)["STATUS"][0])
     status_path.write_text('{"finish_reason": "compl')
     shown = subprocess.run(
-        [str(SKILL_SH), "status"], env=fake_massgen.env(), cwd=project_dir, capture_output=True, text=True,
-        timeout=30, check=False,
+        [str(SKILL_SH), "status"],
+        env=fake_massgen.env(),
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert shown.returncode == 0 and "unreadable" in shown.stdout and "Traceback" not in shown.stderr
 
@@ -378,7 +437,21 @@ def test_python_module_entry_point_matches_the_shim(fake_massgen, project_dir):
     env = fake_massgen.env()
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
-        [sys.executable, "-m", "massgen_skill", "run", "--dry-run", "--json", "task"], env=env, cwd=project_dir,
-        capture_output=True, text=True, timeout=30, check=True,
+        [sys.executable, "-m", "massgen_skill", "run", "--dry-run", "--json", "task"],
+        env=env,
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     assert json.loads(done.stdout)["argv"][0].endswith("massgen")
+
+
+def test_dry_run_shows_the_massgen_it_found_even_without_a_config(fake_massgen, tmp_path):
+    empty = tmp_path / "no-config"
+    empty.mkdir()
+    done = run_skill(["--dry-run", "--json", "task"], fake_massgen.env(), empty)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["argv"][0] == str(fake_massgen.executable)
+    assert "no massgen config" in done.stderr

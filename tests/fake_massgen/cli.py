@@ -479,7 +479,9 @@ def dispatch(args: argparse.Namespace, knobs: Knobs) -> int:
             return EXIT_CONFIG
         out("Setup cancelled.")  # 0.1.97's first-run wizard crashes on a missing stylesheet and gives up
         return EXIT_OK
-    if not args.question and not (args.execute_plan or args.execute_spec):  # those take it as an optional override
+    if not args.question and not (
+        args.execute_plan or args.execute_spec
+    ):  # those take it as an optional override
         err("❌ Error: a question is required in automation mode")
         return EXIT_CONFIG
     if args.plan_and_execute and args.broadcast == "human":

@@ -894,7 +894,7 @@ class Run:
             return
         registry = Path.home() / ".massgen" / "sessions.json"
         registry.parent.mkdir(parents=True, exist_ok=True)
-        # massgen guards the registry with sessions.json.lock: concurrent runs must not share a half-written file
+        # massgen locks the registry (sessions.json.lock): concurrent runs must not share a half-written one
         with open(registry.with_name("sessions.json.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._update_registry(registry, session_id, status)
