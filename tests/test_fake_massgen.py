@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fake_massgen.harness import SAMPLES_DIR, FakeMassgen
+from fake_massgen.setup_cmds import REAL_CAPTURES as REAL
 
 FAST = {"step_delay": 0.01, "status_interval": 0.05, "cancel_delay": 0.05}
 RUN_TIMEOUT = 20
@@ -381,6 +382,23 @@ def test_answer_with_newlines_and_marker_lookalikes(fake_massgen: FakeMassgen, p
     assert out_file.read_text() == answer
     real_answer = ls[ls.index(first(res.stdout, "COMPLETED: ")) + 1]  # the look-alike comes first
     assert ANSWER_ABS.match(real_answer) and Path(real_answer.split(" ", 1)[1]).read_text() == answer
+
+
+def test_inbox_messages_are_deleted_once_read(fake_massgen: FakeMassgen, project_dir: Path) -> None:
+    inbox = project_dir / "inbox"
+    inbox.mkdir()
+    (inbox / "msg_0000000000001_1_0000.json").write_text(json.dumps({"content": "first"}))
+    (inbox / "msg_0000000000002_1_0000.json").write_text(
+        json.dumps({"content": "second", "target_agents": ["agent_b"]})
+    )
+    (inbox / "msg_0000000000003_1_0000.json").write_text('{"content": "half-writ')  # malformed: dropped
+    (inbox / ".steer-x.tmp").write_text("{}")  # not msg_*.json: never touched
+    res = run(fake_massgen, project_dir, "--automation", "--inbox-dir", str(inbox), QUESTION)
+    assert res.returncode == 0 and sorted(p.name for p in inbox.iterdir()) == [".steer-x.tmp"]
+    log = (log_dir_of(res.stdout) / "turn_1/attempt_1/massgen.log").read_text()
+    first_at = log.index("Injected msg_0000000000001_1_0000.json targets=all: first")
+    assert log.index("Injected msg_0000000000002_1_0000.json targets=['agent_b']: second") > first_at
+    assert "Skipping malformed message" in log and log.count("Injected msg_") == 2
 
 
 @pytest.mark.parametrize(
@@ -984,95 +1002,177 @@ def test_web_port_in_use_exits_1(fake_massgen: FakeMassgen, project_dir: Path) -
 
 def test_list_backends(fake_massgen: FakeMassgen, tmp_path: Path) -> None:
     res = run(fake_massgen, tmp_path, "--list-backends")
-    assert (
-        res.returncode == 0
-        and "MASSGEN SUPPORTED BACKENDS" in res.stdout
-        and "MODELS PER BACKEND" in res.stdout
-    )
+    assert res.returncode == 0 and res.stdout == (REAL / "list_backends.txt").read_text(encoding="utf-8")
     types = re.findall(r"^  (\w+): ", res.stdout, re.MULTILINE)
     assert len(types) == 28 and {"chatcompletion", "claude_code", "zai", "openai"} <= set(types)
     assert not (tmp_path / ".massgen").exists()
 
 
-def test_quickstart_headless(fake_massgen: FakeMassgen, tmp_path: Path) -> None:
-    res = run(fake_massgen, tmp_path, "--quickstart", "--headless")
-    assert res.returncode == 0 and "STATUS: NEEDS_CONFIG" in res.stdout and "  -> " in res.stdout
-    assert "  OPENAI_API_KEY: not set" in res.stdout
-    env = fake_massgen.env(**FAST)
-    env["OPENAI_API_KEY"] = "sk-test"
-    res = subprocess.run(
-        ["massgen", "--quickstart", "--headless"],
-        cwd=tmp_path,
+def quickstart(fake: FakeMassgen, cwd: Path, *argv: str, **keys: str) -> subprocess.CompletedProcess[str]:
+    env = fake.env(**FAST)
+    env.update(keys)
+    return subprocess.run(
+        ["massgen", "--quickstart", "--headless", *argv],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT,
         check=False,
+    )
+
+
+def summary_block(stdout: str) -> str:
+    """massgen's summary block: from the blank line before its first rule to the blank line that ends it."""
+    start = stdout.index("\n" + "=" * 50 + "\nMASSGEN HEADLESS QUICKSTART")
+    status = stdout.index("\nSTATUS: ", start)
+    last = stdout.index("Run with:", status) if stdout.startswith("\nSTATUS: SUCCESS", status) else status + 1
+    return stdout[start : stdout.index("\n\n", last) + 2]
+
+
+KEY_LINES = re.compile(r"^API Keys:\n(?:  [A-Z_]+: (?:available|not set)\n)+", re.MULTILINE)
+
+
+def test_quickstart_headless_without_keys(fake_massgen: FakeMassgen, tmp_path: Path) -> None:
+    res = quickstart(fake_massgen, tmp_path)
+    assert res.returncode == 0
+    block = KEY_LINES.sub("API Keys:\n", summary_block(res.stdout))
+    env = tmp_path / ".env"
+    assert block == (
+        "\n" + "=" * 50 + "\nMASSGEN HEADLESS QUICKSTART\n" + "=" * 50 + "\n\nAPI Keys:\n\n"
+        "Selected: none (no API keys found)\n"
+        f"Env template: {env}\n"
+        "Docker: not available\nSkills: not installed\n\n"
+        "STATUS: NEEDS_CONFIG\n"
+        f"  -> No API keys found. Fill in {env}, then re-run massgen --quickstart --headless\n\n"
+    )
+    # massgen's own quirk: codex and claude_code (CLI login) make these two always "available".
+    keys = re.findall(r"^  ([A-Z_]+): (available|not set)$", res.stdout, re.MULTILINE)
+    assert keys[:4] == [
+        ("OPENAI_API_KEY", "available"),
+        ("ANTHROPIC_API_KEY", "available"),
+        ("GEMINI_API_KEY", "not set"),
+        ("GOOGLE_API_KEY", "not set"),
+    ]
+    assert len(keys) == 18 and keys[-1] == ("UI_TARS_API_KEY", "not set")
+    assert "OPENAI_API_KEY=\n" in env.read_text() and not (tmp_path / ".massgen/config.yaml").exists()
+    again = quickstart(fake_massgen, tmp_path)  # the template exists now: not rewritten, not reported
+    assert "Env template:" not in again.stdout and "STATUS: NEEDS_CONFIG" in again.stdout
+
+
+def test_quickstart_headless_single_and_multi(fake_massgen: FakeMassgen, tmp_path: Path) -> None:
+    res = quickstart(fake_massgen, tmp_path, OPENAI_API_KEY="sk-test")
+    block = KEY_LINES.sub("API Keys:\n", summary_block(res.stdout))
+    assert res.returncode == 0 and block.endswith(
+        "API Keys:\n\nSelected: openai / gpt-5.4\nConfig: .massgen/config.yaml\n"
+        "Docker: not available\nSkills: not installed\n\nSTATUS: SUCCESS\n\n"
+        'Run with:\n  massgen --automation --config .massgen/config.yaml "Your question"\n\n'
+    )
+    assert "Quickstart Skills Setup" in res.stdout.split("MASSGEN HEADLESS QUICKSTART")[0]  # offline skills
+    assert "type: openai" in (tmp_path / ".massgen/config.yaml").read_text()
+    res = quickstart(fake_massgen, tmp_path, OPENAI_API_KEY="sk-test", ANTHROPIC_API_KEY="sk-test")
+    assert "Selected: claude / claude-sonnet-4-5-20250514\n" in res.stdout  # claude first when both are set
+    target = tmp_path / "cfg" / "team.yaml"
+    res = quickstart(
+        fake_massgen,
+        tmp_path,
+        "--quickstart-agent",
+        "backend=openai,model=gpt-5-mini",
+        "--quickstart-agent",
+        "backend=claude",
+        "--config",
+        "cfg/team.yaml",
+        OPENAI_API_KEY="sk-test",
+        ANTHROPIC_API_KEY="sk-test",
     )
     assert (
-        res.returncode == 0
-        and "STATUS: SUCCESS" in res.stdout
-        and "  OPENAI_API_KEY: available" in res.stdout
+        "\nSelected (2 backends):\n  openai / gpt-5-mini\n  claude / claude-sonnet-4-5-20250514\n"
+        "Config: cfg/team.yaml\n" in res.stdout
     )
-    assert (tmp_path / ".massgen/config.yaml").is_file()
-    target = tmp_path / "cfg" / "team.yaml"
-    res = subprocess.run(
-        [
-            "massgen",
-            "--quickstart",
-            "--headless",
-            "--quickstart-agent",
-            "backend=claude,model=m",
-            "--config",
-            str(target),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
+    assert "type: claude" in target.read_text() and "STATUS: SUCCESS" in res.stdout
+
+
+def test_quickstart_headless_agent_without_its_key(fake_massgen: FakeMassgen, tmp_path: Path) -> None:
+    res = quickstart(
+        fake_massgen,
+        tmp_path,
+        "--quickstart-agent",
+        "backend=grok,model=m",
+        "--config",
+        "cfg/team.yaml",
+        OPENAI_API_KEY="sk-test",
     )
-    assert res.returncode == 0 and "STATUS: NEEDS_CONFIG" in res.stdout and "ANTHROPIC_API_KEY" in res.stdout
-    assert "type: claude" in target.read_text()
+    assert res.returncode == 0 and (
+        "Selected: none (no API keys found)\nEnv template: cfg/.env\n" in res.stdout
+        and "STATUS: NEEDS_CONFIG\n  -> Backend(s) grok require API keys. Fill in cfg/.env, then re-run.\n"
+        in res.stdout
+    )
+    assert (tmp_path / "cfg/.env").is_file() and not (tmp_path / "cfg/team.yaml").exists()
+    assert "Quickstart Skills Setup" not in res.stdout
+    res = quickstart(fake_massgen, tmp_path, "--quickstart-agent", "model=x")
+    assert (
+        res.returncode == 1 and "ValueError: Each --quickstart-agent requires backend=<type>." in res.stderr
+    )
 
 
 def test_validate_json(fake_massgen: FakeMassgen, project_dir: Path, tmp_path: Path) -> None:
     res = run(fake_massgen, project_dir, "--validate", ".massgen/config.yaml", "--json")
-    report = json.loads(res.stdout)
-    assert res.returncode == 0 and report == {
-        "valid": True,
-        "error_count": 0,
-        "warning_count": 0,
-        "errors": [],
-        "warnings": [],
-    }
+    assert res.returncode == 0 and res.stdout == (REAL / "validate_valid.json").read_text()
     bad = tmp_path / "bad.yaml"
     bad.write_text("ui:\n  display_type: rich_terminal\n")
     res = run(fake_massgen, project_dir, "--validate", str(bad), "--strict", "--json")
     assert res.returncode == 1 and json.loads(res.stdout)["valid"] is False
-    res = run(fake_massgen, project_dir, "--validate", "nope.yaml", "--json")
-    report = json.loads(res.stdout)
-    assert res.returncode == 1 and report["errors"][0]["location"] == "file"
-    assert set(report["errors"][0]) == {"message", "location", "suggestion"}
+    res = run(fake_massgen, tmp_path, "--validate", "missing.yaml", "--json")
+    assert res.returncode == 1 and res.stdout == (REAL / "validate_missing.json").read_text()
+    bad.write_text("agents:\n  - id: a\n    backend:\n      type: nosuchbackend\n      model: m\n")
+    res = run(fake_massgen, tmp_path, "--validate", "bad.yaml", "--json")
+    assert res.returncode == 1 and res.stdout == (REAL / "validate_invalid.json").read_text()
+    res = run(fake_massgen, tmp_path, "--validate", "missing.yaml")
+    assert res.stdout == (
+        "\n🔴 Configuration Errors Found:\n\n"
+        "❌ [file] Config file not found: missing.yaml\n"
+        "   💡 Suggestion: Check the file path\n"
+    )
+    res = run(fake_massgen, project_dir, "--validate", ".massgen/config.yaml")
+    assert res.returncode == 0 and res.stdout == "✅ Configuration is valid!\n"
     assert not (project_dir / ".massgen/massgen_logs").exists()
 
 
 def test_web_quickstart_wizard(fake_massgen: FakeMassgen, tmp_path: Path, live_runs) -> None:
     port = free_port()
-    live = Live(fake_massgen, tmp_path, "--web-quickstart", "--web-port", str(port))
+    live = Live(fake_massgen, tmp_path, "--web-quickstart", "--no-browser", "--web-port", str(port))
     live_runs.append(live)
-    assert live.wait_line("🧙").endswith(f"http://127.0.0.1:{port}/?temporary=1&wizard=open")
+    server = f"\x1b[92m   Server: http://127.0.0.1:{port}/?temporary=1&wizard=open\x1b[0m"
+    assert live.wait_line("\x1b[96m🌐 Starting MassGen Web Quickstart...") and server in live.out
     base = f"http://127.0.0.1:{port}"
-    assert http(base, "/api/quickstart/complete", {"config_path": "/x/config.yaml"})[0] == 200
-    assert live.finish() == 0 and "✅ Configuration saved: /x/config.yaml" in live.out
+    # The address is printed before the server is bound (as in massgen): retry until it listens.
+    reply = wait_until(lambda: _try_http(base, "/api/quickstart/complete", {"config_path": "/x/c.yaml"}), 10)
+    assert reply == (200, {"success": True, "status": "completed", "config_path": "/x/c.yaml"})
+    assert live.finish() == 0 and live.out[-2:] == [
+        "\x1b[92m✅ Configuration saved to: /x/c.yaml\x1b[0m",
+        '\x1b[96mRun with: massgen --config /x/c.yaml "Your question"\x1b[0m',
+    ]
     port = free_port()
     live = Live(fake_massgen, tmp_path, "--web-quickstart", "--web-port", str(port))
     live_runs.append(live)
-    live.wait_line("🧙")
-    http(f"http://127.0.0.1:{port}", "/api/quickstart/cancel", {})
-    assert live.finish() == 1
+    base = f"http://127.0.0.1:{port}"
+    assert wait_until(lambda: _try_http(base, "/api/quickstart/cancel", {}), 10)[0] == 200
+    assert live.finish() == 1 and live.out[-1] == "\x1b[93m⚠️  Web quickstart cancelled\x1b[0m"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = run(fake_massgen, tmp_path, "--web-quickstart", "--web-port", str(port))
+    assert res.returncode == 3 and "Server: http://" in res.stdout and "address already in use" in res.stderr
     assert run(fake_massgen, tmp_path, "--web", "--web-quickstart").returncode == 2
+
+
+def _try_http(base: str, path: str, body: Any) -> tuple[int, Any] | None:
+    """None while the server is not listening yet."""
+    try:
+        return http(base, path, body)
+    except urllib.error.URLError:
+        return None
 
 
 def test_web_without_question_serves_until_signalled(

@@ -73,6 +73,26 @@ def browser_available(env, platform: str) -> bool:  # type: ignore[no-untyped-de
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")) or platform == "darwin"
 
 
+def _listening(url: str, proc, deadline: float) -> bool:  # type: ignore[no-untyped-def]
+    """Wait until the wizard's port accepts connections; False if massgen exits first or time runs out."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.port:
+        return True  # nothing to probe: relay it as printed
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((parts.hostname, parts.port), timeout=0.5):
+                return True
+        except OSError:
+            if proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+    return False
+
+
 def run(args: argparse.Namespace) -> int:
     import os
     import sys
@@ -294,7 +314,8 @@ class Setup:
             url = re.search(r"https?://\S+", text)
             if url and not url_seen:
                 url_seen = True
-                self.line("WIZARD_URL", url.group())
+                if _listening(url.group(), proc, deadline):  # massgen prints it before binding the port
+                    self.line("WIZARD_URL", url.group())
             saved = re.search(r"Configuration saved(?: to)?:\s*(\S.*)$", text)
             if saved:
                 self.data["config_saved"] = self._abs(saved.group(1).strip())

@@ -23,6 +23,7 @@ PROG = "massgen"
 EXIT_OK = 0
 EXIT_CONFIG = 1
 EXIT_EXECUTION = 2
+EXIT_SERVER_STARTUP = 3  # uvicorn's STARTUP_FAILURE: the web server could not bind its port
 
 PRESETS = (
     "analysis",

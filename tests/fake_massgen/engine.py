@@ -144,7 +144,6 @@ class Run:
         self.coord_events: list[dict[str, Any]] = []
         self.session_label = self.paths.session_rel.name
         self.web_state: WebState | None = None
-        self.inbox_seen: set[str] = set()
         self.answers: dict[str, tuple[str, str]] = {}  # label -> (agent, text)
         self.round_stamps: dict[str, list[tuple[str, str]]] = {}  # agent -> [(kind, stamp)]
         self.workspaces: dict[str, Path] = {}
@@ -262,6 +261,8 @@ class Run:
             self.cancel_reason = reason
 
     def _poll_inbox(self) -> None:
+        """massgen's RuntimeInboxPoller: each `msg_*.json`, in name order, is read and then deleted. Malformed
+        JSON is deleted unread; any other failure leaves the file for the next poll."""
         inbox = self.args.inbox_dir
         if not inbox or self.web:
             return
@@ -270,17 +271,26 @@ class Run:
         except OSError:
             return
         for name in names:
-            if name in self.inbox_seen:
-                continue
-            self.inbox_seen.add(name)
+            path = Path(inbox, name)
             try:
-                msg = json.loads(Path(inbox, name).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.log(f"[RuntimeInbox] Skipped unreadable message {name}")
+                msg = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                self.log(f"[RuntimeInboxPoller] Skipping malformed message: {path}")
+                with contextlib.suppress(OSError):
+                    path.unlink()
                 continue
-            targets = msg.get("target_agents") if isinstance(msg, dict) else None
-            content = msg.get("content") if isinstance(msg, dict) else None
+            except (OSError, ValueError) as exc:
+                self.log(f"[RuntimeInboxPoller] Error reading {path}: {exc}")
+                continue
+            if not isinstance(msg, dict):
+                self.log(f"[RuntimeInboxPoller] Error reading {path}: not a JSON object")
+                continue
+            targets, content = msg.get("target_agents"), msg.get("content", "")
             self.log(f"[RuntimeInbox] Injected {name} targets={targets or 'all'}: {content}")
+            try:
+                path.unlink()
+            except OSError as exc:
+                self.log(f"[RuntimeInboxPoller] Error reading {path}: {exc}")
 
     # ------------------------------------------------------------------ layout pieces
 

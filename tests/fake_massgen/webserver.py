@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fake_massgen.cli import EXIT_CONFIG, EXIT_OK, Invocation, err, log_root, out
+from fake_massgen.cli import EXIT_CONFIG, EXIT_OK, EXIT_SERVER_STARTUP, Invocation, err, log_root, out
 
 if TYPE_CHECKING:
     from fake_massgen.engine import Run
@@ -170,9 +170,11 @@ class Handler(BaseHTTPRequestHandler):
             if path.endswith("complete"):
                 cfg = body.get("config_path") if isinstance(body, dict) else None
                 state.set_quickstart(("complete", cfg))
-                return self._send(200, {"status": "ok"})
+                return self._send(200, {"success": True, "status": "completed", "config_path": cfg})
             state.set_quickstart(("cancel", None))
-            return self._send(200, {"status": "cancelled"})
+            return self._send(200, {"success": True, "status": "cancelled", "config_path": None})
+        if path in ("/api/quickstart/complete", "/api/quickstart/cancel"):  # a plain --web server
+            return self._send(404, {"error": "Temporary quickstart session is not active"})
         match = SESSION_ROUTE.match(path)
         if match and match.group(2) == "/review-response":
             if not self._known(match.group(1)):
@@ -292,6 +294,13 @@ def _wait_forever_until_sigint() -> None:
         time.sleep(0.05)
 
 
+def _bind_error(host: str, port: int, exc: OSError) -> str:
+    """uvicorn's line (stderr) when the port cannot be bound."""
+    reason = (exc.strerror or str(exc)).lower()
+    where = f"('{host}', {port})"
+    return f"ERROR:    [Errno {exc.errno}] error while attempting to bind on address {where}: {reason}"
+
+
 def serve_idle(inv: Invocation) -> int:
     """--web without something to start (no --automation, no question, or no config): serve until killed."""
     args = inv.args
@@ -308,11 +317,8 @@ def serve_idle(inv: Invocation) -> int:
     try:
         server = start_server(host, port, state)
     except OSError as exc:
-        err(
-            f"ERROR:    [Errno {exc.errno}] error while attempting to bind on address ('{host}', {port}): "
-            f"{(exc.strerror or str(exc)).lower()}"
-        )
-        return EXIT_CONFIG
+        err(_bind_error(host, port, exc))
+        return EXIT_SERVER_STARTUP  # observed: 0.1.97 exits 3 here
     try:
         _wait_forever_until_sigint()
     finally:
@@ -322,15 +328,20 @@ def serve_idle(inv: Invocation) -> int:
 
 
 def run_web_quickstart(args: Any) -> int:
-    """Temporary wizard server: ends on POST /api/quickstart/complete (exit 0) or /cancel (exit 1)."""
+    """Temporary wizard server: ends on POST /api/quickstart/complete (exit 0), /cancel or SIGINT (exit 1).
+
+    As in massgen, the address is printed before the server binds its port."""
     host, port = args.web_host, args.web_port
+    out("\x1b[96m🌐 Starting MassGen Web Quickstart...\x1b[0m")
+    out(f"\x1b[92m   Server: http://{host}:{port}/?temporary=1&wizard=open\x1b[0m")
+    out("\x1b[93m   This temporary setup session will close automatically when complete\x1b[0m")
+    out("")
     state = WebState(session_id=None, question=None, config="", models=[], run=None)
     try:
         server = start_server(host, port, state, quickstart=True)
     except OSError as exc:
-        err(f"ERROR:    [Errno {exc.errno}] error while attempting to bind on address ('{host}', {port})")
-        return EXIT_CONFIG
-    out(f"🧙 MassGen quickstart wizard: http://{host}:{port}/?temporary=1&wizard=open")
+        err(_bind_error(host, port, exc))
+        return EXIT_SERVER_STARTUP
     stop = threading.Event()
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -347,8 +358,9 @@ def run_web_quickstart(args: Any) -> int:
         server.shutdown()
         server.server_close()
     if result[0] == "complete":
-        out(f"✅ Configuration saved: {result[1]}")
-        out(f'   Run: massgen --config {result[1]} "your question"')
+        if result[1]:  # completed without a path: massgen prints nothing and exits 0
+            out(f"\x1b[92m✅ Configuration saved to: {result[1]}\x1b[0m")
+            out(f'\x1b[96mRun with: massgen --config {result[1]} "Your question"\x1b[0m')
         return EXIT_OK
-    out("Quickstart cancelled.")
+    out("\x1b[93m⚠️  Web quickstart cancelled\x1b[0m")
     return EXIT_CONFIG
