@@ -13,19 +13,16 @@ from a file that holds both forms), so times in the report match massgen's own l
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from massgen_skill import layout
+from massgen_skill import atomic, layout
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.output import one_line
 
@@ -1760,27 +1757,11 @@ def to_dict(analysis: Analysis, markdown: dict[int, str] | None = None) -> dict[
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _file_mode() -> int:
-    """What a plain `open(…, "w")` would give (mkstemp makes 0600 files)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and os.replace; a failure is one SkillError line."""
+    """Write atomically; a failure is one SkillError line."""
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        atomic.write_text(path, text)
     except OSError as exc:
-        raise _write_error(path, exc) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temp, _file_mode())
-        os.replace(temp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
         raise _write_error(path, exc) from None
 
 
@@ -1832,24 +1813,16 @@ def export_sqlite(analysis: Analysis, path: Path) -> list[str]:
     if not path.parent.is_dir():
         raise SkillError(f"cannot write {path}: folder {path.parent} does not exist", ExitCode.INVALID_INPUT)
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(handle)
+        with atomic.replacing(path) as temp:
+            connection = sqlite3.connect(temp)  # sqlite creates the file with the usual permissions
+            try:
+                with connection:
+                    _fill(connection, analysis)
+            finally:
+                connection.close()
     except OSError as exc:
         raise _write_error(path, exc) from None
-    try:
-        connection = sqlite3.connect(temp)
-        try:
-            with connection:
-                _fill(connection, analysis)
-        finally:
-            connection.close()
-        os.chmod(temp, _file_mode())
-        os.replace(temp, path)
-    except (OSError, sqlite3.Error) as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise _write_error(path, exc) from None
+    except sqlite3.Error as exc:
         raise SkillError(f"cannot write {path}: {exc}", ExitCode.INVALID_INPUT) from None
     return list(SQLITE_TABLES)
 

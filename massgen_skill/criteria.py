@@ -16,19 +16,16 @@ criterion's text.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from massgen_skill import flags
+from massgen_skill import atomic, flags
 from massgen_skill.exitcodes import ExitCode, SkillError
 
 # massgen 0.1.97's built-in criteria sets (flags.CRITERIA_PRESET), with their sizes (contract §6).
@@ -543,22 +540,6 @@ def translate(report: CriteriaReport) -> dict[str, list[dict[str, str]]]:
     return {"criteria": translated}
 
 
-def _write_atomically(destination: Path, text: str) -> None:
-    """Write a temp file in the same folder, then rename: readers see the old file or the whole new one."""
-    folder = destination.parent
-    handle, temp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, destination)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-
-
 def prepare_for_massgen(path: Path, dest_dir: Path) -> tuple[Path, CriteriaReport]:
     """Validate `path`; refuse it in one line if it has errors, else write its translation into `dest_dir`.
 
@@ -570,5 +551,5 @@ def prepare_for_massgen(path: Path, dest_dir: Path) -> tuple[Path, CriteriaRepor
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     destination = dest_dir / TRANSLATED_NAME
-    _write_atomically(destination, json.dumps(document, indent=2, ensure_ascii=True) + "\n")
+    atomic.write_text(destination, json.dumps(document, indent=2, ensure_ascii=True) + "\n", fsync=True)
     return destination, report

@@ -16,13 +16,12 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from massgen_skill import __version__
+from massgen_skill import __version__, atomic
 from massgen_skill.exitcodes import ExitCode, SkillError
 
 SKILL_NAME = "massgen"  # the folder name, equal to `name:` in SKILL.md (Agent Skills spec)
@@ -175,18 +174,10 @@ def _refuse(message: str) -> SkillError:
 
 def _write_file(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            for block in iter(lambda: src.read(1 << 16), b""):
-                out.write(block)
-        mode = 0o755 if (os.access(source, os.X_OK) or target.suffix == ".sh") else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    mode = 0o755 if (os.access(source, os.X_OK) or target.suffix == ".sh") else 0o644
+    with atomic.open_atomic(target, binary=True, mode=mode) as out, open(source, "rb") as src:
+        for block in iter(lambda: src.read(1 << 16), b""):
+            out.write(block)
 
 
 def _remove_files(folder: Path, rels: list[str]) -> None:
@@ -254,25 +245,13 @@ def install_copy(
         "files": wanted,
     }
     dest.mkdir(parents=True, exist_ok=True)
-    _write_text(dest / MANIFEST, json.dumps(record, indent=2) + "\n")
+    atomic.write_text(dest / MANIFEST, json.dumps(record, indent=2) + "\n")
     return outcome
 
 
 def _mode_ok(target: Path, source: Path) -> bool:
     wants_exec = os.access(source, os.X_OK) or target.suffix == ".sh"
     return not wants_exec or os.access(target, os.X_OK)
-
-
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def install_link(bundle: Bundle, dest: Path, *, force: bool, dry_run: bool) -> Outcome:
@@ -354,7 +333,7 @@ def uninstall(dest: Path, *, force: bool, dry_run: bool) -> Outcome:
     _remove_files(dest, outcome.removed)
     if outcome.kept_modified:  # still ours: a later `uninstall --force` or `install` knows them
         kept = {rel: old[rel] for rel in outcome.kept_modified}
-        _write_text(dest / MANIFEST, json.dumps({**manifest, "files": kept}, indent=2) + "\n")
+        atomic.write_text(dest / MANIFEST, json.dumps({**manifest, "files": kept}, indent=2) + "\n")
     else:
         (dest / MANIFEST).unlink(missing_ok=True)
         with contextlib.suppress(OSError):

@@ -23,6 +23,7 @@ PLAN_FILE = "project_plan.json"
 SPEC_FILE = "project_spec.json"
 DELIVERABLE_DIR = "deliverable"
 LOGS_SUBDIR = Path(".massgen") / "massgen_logs"
+PLANS_SUBDIR = Path(".massgen") / "plans"  # PLAN_DIR / SPEC_DIR point below it (relative to the cwd)
 EVENTS_FILE = "events.jsonl"
 COORDINATION_EVENTS_FILE = "coordination_events.json"
 METRICS_SUMMARY_FILE = "metrics_summary.json"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from massgen_skill import layout, markers, records
+from massgen_skill import flags, layout, markers, records
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.launcher import EXITED, STDOUT, Supervisor, stop_group
 
@@ -60,6 +60,13 @@ class Emitter:
         self.stream.flush()
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
 class RunRelay:
     def __init__(self, record: records.RunRecord, settings: RunSettings, emit: Emitter) -> None:
         self.record = record
@@ -99,7 +106,12 @@ class RunRelay:
         self.save()
         self.emit.line("LOG_DIR", self.record.log_dir)
 
+    # Text in the answer preview can end the preview early with a forged `COMPLETED:` line; every marker after
+    # it then parses. So each path marker must point where massgen puts that file, or it is ignored.
+
     def _on_status(self, value: str) -> None:
+        if self._inside_run(value) is None:
+            return
         self.record.status_path = str(self._abs(value))
         self.save()
         self.emit.line("STATUS", self.record.status_path)
@@ -130,10 +142,16 @@ class RunRelay:
             self.record.final_dir = str(path)
 
     def _on_output_file(self, value: str) -> None:
+        argv = self.settings.argv
+        asked = argv[argv.index(flags.OUTPUT_FILE) + 1] if flags.OUTPUT_FILE in argv[:-1] else None
+        if asked is None or not _same_file(self._abs(value), Path(asked)):
+            return  # massgen prints it only for the --output-file it was given
         self.record.output_file = str(self._abs(value))
         self.emit.line("OUTPUT_FILE", self.record.output_file)
 
     def _path_marker(self, field: str, key: str, value: str) -> None:
+        if not layout.inside(self._abs(value), self.settings.cwd / layout.PLANS_SUBDIR):
+            return
         setattr(self.record, field, str(self._abs(value)))
         self.save()
         self.emit.line(key, getattr(self.record, field))
@@ -145,10 +163,14 @@ class RunRelay:
         self._path_marker("spec_dir", "SPEC_DIR", value)
 
     def _on_plan_id(self, value: str) -> None:
+        if not self.record.plan_dir or Path(self.record.plan_dir).name != f"plan_{value}":
+            return  # it names the PLAN_DIR printed just before it
         self.record.plan_id = value
         self.emit.line("PLAN_ID", value)
 
     def _on_spec_id(self, value: str) -> None:
+        if not self.record.spec_dir or Path(self.record.spec_dir).name != f"plan_{value}":
+            return
         self.record.spec_id = value
         self.emit.line("SPEC_ID", value)
 
@@ -160,6 +182,9 @@ class RunRelay:
 
     def _on_review_pending(self, _value: str) -> None:
         from massgen_skill import reviewblock
+
+        if not self.record.review_gate:
+            return  # no review gate in this run: the line can only be forged
 
         root = self._root()
         request = None
@@ -182,6 +207,9 @@ class RunRelay:
 
     def _on_review_complete(self, value: str) -> None:
         from massgen_skill import reviewblock
+
+        if not self.record.review_gate:
+            return
 
         approved = markers.review_approved(value)
         self.emit.raw(reviewblock.complete_line(bool(approved)))

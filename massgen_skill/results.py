@@ -43,8 +43,15 @@ def _candidate_final_dirs(root: Path, winner: str | None) -> list[Path]:
 def find(root: Path, winner: str | None = None, answer_hint: Path | None = None) -> Found:
     """Everything a finished (or finishing) run left. `answer_hint` is massgen's own `ANSWER:` path."""
     root = layout.session_root(root)
-    winner = winner or _winner_from_status(root)
+    status_winner = _winner_from_status(root)
+    winner = winner or status_winner
     finals = _candidate_final_dirs(root, winner)
+    if winner and not finals and winner != status_winner:
+        # No final/<winner>/: a WINNER line forged by text in the answer preview (after a forged COMPLETED),
+        # or a stale one. massgen's own files decide: status.json's winner, else whoever has a final dir.
+        fallback = _candidate_final_dirs(root, status_winner)
+        if fallback or status_winner:
+            winner, finals = status_winner, fallback
     answer = None
     if answer_hint and answer_hint.is_file() and layout.inside(answer_hint, root):
         answer = answer_hint

@@ -396,7 +396,9 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
 
 def find_pending(conn: Connection, url: str | None = None) -> PendingReview:
     """The review the server holds now; NO_REVIEW when there is none."""
-    sid = (reviewblock.session_from_url(url) if url else None) or (conn.request.session_id if conn.request else None)
+    sid = (reviewblock.session_from_url(url) if url else None) or (
+        conn.request.session_id if conn.request else None
+    )
     sid = sid or conn.client.active_session()
     if not sid:
         raise SkillError(

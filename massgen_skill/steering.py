@@ -15,11 +15,12 @@ import fcntl
 import itertools
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from massgen_skill import atomic
 
 SOURCE = "massgen-skill"
 MESSAGE_GLOB = "msg_*.json"
@@ -74,16 +75,7 @@ def write_message(
         # order even when the clock stands still or steps back, and the pid never decides the order.
         millis = max(int((time.time() if now is None else now) * 1000), last[0] + 1)
         target = inbox / message_name(millis, os.getpid(), next(_counter))
-        fd, tmp = tempfile.mkstemp(prefix=".steer-", suffix=".tmp", dir=inbox)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, ensure_ascii=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic.open_atomic(target, fsync=True) as handle:
+            json.dump(payload, handle, ensure_ascii=False)
         last[0] = millis
     return SentMessage(target, payload)

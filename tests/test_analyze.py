@@ -461,10 +461,10 @@ def test_run_without_log_dir_or_records_is_not_found(
 
 
 def test_permission_denied_is_reported_with_the_reason(multi: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*_args: object, **_kwargs: object) -> tuple[int, str]:
+    def refuse(*_args: object, **_kwargs: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(analyze.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(analyze.atomic.os, "open", refuse)
     with pytest.raises(SkillError) as denied:
         analyze.write_reports(analyze.analyze_log_dir(multi))
     assert denied.value.code == ExitCode.INVALID_INPUT

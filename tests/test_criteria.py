@@ -666,7 +666,7 @@ def test_failed_write_leaves_no_temp_file_and_keeps_the_old_file(
     def broken_replace(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(C.os, "replace", broken_replace)
+    monkeypatch.setattr(C.atomic.os, "replace", broken_replace)
     with pytest.raises(OSError):
         C.prepare_for_massgen(source, dest)
     assert sorted(p.name for p in dest.iterdir()) == [C.TRANSLATED_NAME]

@@ -138,7 +138,8 @@ def test_claudecode_is_unset_and_the_copy_is_used(tmp_path: Path, env: dict[str,
     assert result.returncode == 0, result.stderr
     child = dict(line.split("=", 1) for line in record.read_text().splitlines() if "=" in line)
     assert "CLAUDECODE" not in child
-    assert child["PYTHONPATH"].split(os.pathsep) == [str(skill.resolve()), "/somewhere/else"]
+    entries = child["PYTHONPATH"].split(os.pathsep)
+    assert [str(Path(entries[0]).resolve()), *entries[1:]] == [str(skill.resolve()), "/somewhere/else"]
     assert child["HOME"] == env["HOME"]  # everything else passes through
 
 
