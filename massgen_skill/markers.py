@@ -2,7 +2,9 @@
 
 massgen mixes marker lines with noise (ANSI colour, litellm `Provider List` lines, a multi-line `QUESTION:`,
 an `ANSWER_PREVIEW:` that may span lines). The parser is a small state machine: text inside the question or
-the preview never counts as a marker, so an answer cannot forge `ANSWER:` or `WINNER:` lines.
+the preview never counts as a marker. A preview that forges the line that ends it (`COMPLETED:`) cannot be
+told apart from the real one in a stream, so the relay also checks every path marker against the run's own
+folders (relay.py, results.py).
 """
 
 from __future__ import annotations

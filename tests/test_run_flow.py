@@ -36,6 +36,15 @@ def run_skill(
     )
 
 
+def skill(
+    args: list[str], env: dict[str, str], cwd: Path, check: bool = False
+) -> subprocess.CompletedProcess:
+    """`scripts/massgen_skill.sh ARGS` (status, wait, result, runs, stop, …)."""
+    return subprocess.run(
+        [str(SKILL_SH), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=30, check=check
+    )
+
+
 def relayed(stdout: str) -> dict[str, list[str]]:
     lines: dict[str, list[str]] = {}
     for line in stdout.splitlines():
@@ -112,15 +121,7 @@ def test_plan_and_spec_results_are_found(fake_massgen, project_dir, mode, key, n
     done = run_skill(["--mode", mode, "Design the storage layer"], fake_massgen.env(), project_dir)
     assert done.returncode == 0, done.stderr
     assert "web UI off" in done.stderr  # --plan/--spec are ignored by massgen's web mode: say so, use the CLI
-    result = subprocess.run(
-        [str(SKILL_SH), "result", "--json"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = skill(["result", "--json"], fake_massgen.env(), project_dir)
     data = json.loads(result.stdout)
     assert data[key] and Path(data[key]).name == name and Path(data[key]).is_file()
     assert Path(data["workspace"]).is_dir()
@@ -194,15 +195,7 @@ def test_restart_to_attempt_2_is_followed(fake_massgen, project_dir):
     assert done.returncode == 0, done.stderr
     lines = relayed(done.stdout)
     assert "attempt_1" in lines["STATUS"][0]  # massgen's printed path goes stale …
-    status = subprocess.run(
-        [str(SKILL_SH), "status", "--json"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    status = skill(["status", "--json"], fake_massgen.env(), project_dir)
     assert "attempt_2" in json.loads(status.stdout)["progress"]["path"]  # … status follows the newest attempt
     assert "RESTART" in lines
 
@@ -333,25 +326,9 @@ def test_sigkilled_wrapper_leaves_a_lost_record_that_stop_cleans(fake_massgen, p
     proc, record = start_background(fake_massgen, project_dir)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=10)
-    runs = subprocess.run(
-        [str(SKILL_SH), "runs", "--json"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
+    runs = skill(["runs", "--json"], fake_massgen.env(), project_dir, check=True)
     assert json.loads(runs.stdout)["runs"][-1]["state"] == "lost"
-    stop = subprocess.run(
-        [str(SKILL_SH), "stop", record["run_id"], "--grace", "1"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    stop = skill(["stop", record["run_id"], "--grace", "1"], fake_massgen.env(), project_dir)
     assert stop.returncode == 0, stop.stderr
     assert not group_alive(record["pgid"])
     assert load_record(project_dir, record["run_id"])["state"] == "stopped"
@@ -359,15 +336,7 @@ def test_sigkilled_wrapper_leaves_a_lost_record_that_stop_cleans(fake_massgen, p
 
 def test_stop_command_on_a_supervised_run(fake_massgen, project_dir):
     proc, record = start_background(fake_massgen, project_dir)
-    stop = subprocess.run(
-        [str(SKILL_SH), "stop", "--json"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    stop = skill(["stop", "--json"], fake_massgen.env(), project_dir)
     assert stop.returncode == 0, stop.stderr
     assert json.loads(stop.stdout)["processes_left"] is False
     proc.communicate(timeout=30)
@@ -377,43 +346,19 @@ def test_stop_command_on_a_supervised_run(fake_massgen, project_dir):
 
 def test_wait_reports_still_running_then_the_outcome(fake_massgen, project_dir):
     proc, _ = start_background(fake_massgen, project_dir)
-    waited = subprocess.run(
-        [str(SKILL_SH), "wait", "--timeout", "0.5", "--json"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    waited = skill(["wait", "--timeout", "0.5", "--json"], fake_massgen.env(), project_dir)
     assert waited.returncode == ExitCode.STILL_RUNNING
     assert json.loads(waited.stdout)["state"] == "running"
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
-    after = subprocess.run(
-        [str(SKILL_SH), "wait", "--timeout", "5"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    after = skill(["wait", "--timeout", "5"], fake_massgen.env(), project_dir)
     assert after.returncode == ExitCode.STOPPED
 
 
 def test_wait_returns_zero_once_the_answer_exists(fake_massgen, project_dir):
     done = run_skill(["--no-web", "task"], fake_massgen.env(), project_dir)
     assert done.returncode == 0
-    waited = subprocess.run(
-        [str(SKILL_SH), "wait", "--timeout", "5"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    waited = skill(["wait", "--timeout", "5"], fake_massgen.env(), project_dir)
     assert waited.returncode == 0 and "ended: ok" in waited.stdout
 
 
@@ -421,15 +366,7 @@ def test_status_tolerates_a_garbage_status_file(fake_massgen, project_dir):
     done = run_skill(["--no-web", "task"], fake_massgen.env(), project_dir)
     status_path = Path(relayed(done.stdout)["STATUS"][0])
     status_path.write_text('{"finish_reason": "compl')
-    shown = subprocess.run(
-        [str(SKILL_SH), "status"],
-        env=fake_massgen.env(),
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    shown = skill(["status"], fake_massgen.env(), project_dir)
     assert shown.returncode == 0 and "unreadable" in shown.stdout and "Traceback" not in shown.stderr
 
 

@@ -1,4 +1,4 @@
-"""Arguments and look-ups shared by the commands that act on a recorded run."""
+"""Arguments, argument types and look-ups shared by the subcommands."""
 
 from __future__ import annotations
 
@@ -6,6 +6,41 @@ import argparse
 from pathlib import Path
 
 RUN_HELP = "run id (or a unique prefix), a record path, or 'latest' (default)"
+MAX_SECONDS = 1e9  # time.sleep and socket timeouts overflow beyond this
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+
+
+def seconds(text: str) -> float:
+    """argparse type: a duration > 0 and at most MAX_SECONDS (refuses nan and inf too)."""
+    value = _float(text)
+    if not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0 and at most {MAX_SECONDS:g}, got {text!r}")
+    return value
+
+
+def seconds_or_zero(text: str) -> float:
+    """argparse type: a duration >= 0 and at most MAX_SECONDS."""
+    value = _float(text)
+    if not 0 <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0 and at most {MAX_SECONDS:g}, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {value}")
+    return value
 
 
 def add_run_argument(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from massgen_skill import flags
+from massgen_skill.commands._common import positive_int, seconds
 from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
 from massgen_skill.intent import AUTO, CWD_CONTEXTS, EXECUTE_MODES, MODES
 
@@ -69,26 +70,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--personas", choices=flags.PERSONAS_CHOICES)
     parser.add_argument("--plan-depth", choices=flags.PLAN_DEPTH_CHOICES)
     parser.add_argument("--plan-thoroughness", choices=flags.PLAN_THOROUGHNESS_CHOICES)
-    parser.add_argument("--plan-steps", type=_positive, metavar="N")
-    parser.add_argument("--plan-chunks", type=_positive, metavar="N")
+    parser.add_argument("--plan-steps", type=positive_int, metavar="N")
+    parser.add_argument("--plan-chunks", type=positive_int, metavar="N")
     parser.add_argument("--coordination-mode", choices=flags.COORDINATION_MODE_CHOICES)
     parser.add_argument("--single-agent", nargs="?", const="", metavar="ID", help="one agent only")
     parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
     parser.add_argument(
-        "--stop-grace", type=float, default=5.0, metavar="S", help="seconds between stop signals"
+        "--stop-grace", type=seconds, default=5.0, metavar="S", help="seconds between stop signals"
     )
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
     parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {value}")
-    return value
 
 
 def _read_task(args: argparse.Namespace) -> str:

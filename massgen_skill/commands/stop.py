@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from massgen_skill.commands._common import add_run_argument, project_dir
+from massgen_skill.commands._common import add_run_argument, project_dir, seconds
 
 EPILOG = """\
 Asks the supervising wrapper to stop (it sends SIGINT to massgen's group so massgen saves its logs, then
@@ -23,7 +23,7 @@ examples:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     add_run_argument(parser)
-    parser.add_argument("--grace", type=float, default=5.0, metavar="S", help="seconds between signals (5)")
+    parser.add_argument("--grace", type=seconds, default=5.0, metavar="S", help="seconds between signals (5)")
 
 
 def _wait_final(path, timeout: float):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from massgen_skill.commands._common import project_dir
+from massgen_skill.commands._common import project_dir, seconds
 from massgen_skill.exitcodes import ExitCode, SkillError
 
 EPILOG = """\
@@ -37,16 +37,6 @@ examples:
 """
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 1e9:  # also refuses nan and inf (time.sleep overflows beyond ~9e9 s)
-        raise argparse.ArgumentTypeError(f"must be > 0 and at most 1e9: {text!r}")
-    return value
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.add_argument(
@@ -56,11 +46,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="massgen's LOG_DIR (session root, turn or attempt dir), a run id/prefix, or 'latest' (default)",
     )
     parser.add_argument(
-        "--poll-interval", type=_positive, default=0.25, metavar="S", help="seconds between checks (0.25)"
+        "--poll-interval", type=seconds, default=0.25, metavar="S", help="seconds between checks (0.25)"
     )
     parser.add_argument(
         "--timeout",
-        type=_positive,
+        type=seconds,
         metavar="S",
         help="stop watching after S seconds (default: until it ends)",
     )
@@ -68,7 +58,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pid", type=int, metavar="PID", help="the run ended when this process is gone")
     parser.add_argument(
         "--idle-exit",
-        type=_positive,
+        type=seconds,
         default=300.0,
         metavar="S",
         help="no /proc: take a bare LOG_DIR's run as ended after S quiet seconds (300)",

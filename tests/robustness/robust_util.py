@@ -1,4 +1,4 @@
-"""Shared pieces of the robustness suite: in-process CLI calls, the "clean failure" assertion, a scratch project.
+"""Shared pieces of the robustness suite: in-process CLI calls, the "clean failure" check, a scratch project.
 
 Every generated bad input must end as a documented exit code (ExitCode) with nothing but one-line messages on
 stderr — never a traceback and never INTERNAL (which `cli.main` uses for an exception it did not expect).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import signal
 import subprocess
@@ -23,10 +24,14 @@ from hypothesis import HealthCheck, settings
 from massgen_skill import cli, records
 from massgen_skill.exitcodes import ExitCode
 
+
 def fuzz(examples: int) -> settings:
-    """Hypothesis settings for this suite: an explicit example count, no deadline (2 slow cores)."""
+    """Hypothesis settings for this suite: an explicit example count, no deadline (2 slow cores).
+
+    MASSGEN_SKILL_FUZZ_SCALE=10 multiplies every count, for a longer hunt on a developer machine."""
+    scale = float(os.environ.get("MASSGEN_SKILL_FUZZ_SCALE") or 1)
     return settings(
-        max_examples=examples,
+        max_examples=max(1, int(examples * scale)),
         deadline=None,
         database=None,  # nothing written into the scratch projects or the checkout
         suppress_health_check=[
@@ -39,7 +44,6 @@ def fuzz(examples: int) -> settings:
 
 
 DOCUMENTED = frozenset(int(code) for code in ExitCode)
-# A line on stderr is one of: `massgen-skill[ sub…]: …` (errors, notes, warnings), or a criteria issue line.
 # Codes that only come from a SkillError or a usage error, so they always come with their one error line.
 _ONE_ERROR_LINE = frozenset(
     {
@@ -52,6 +56,7 @@ _ONE_ERROR_LINE = frozenset(
         ExitCode.REFUSED,
     }
 )
+# A line on stderr is one of: `massgen-skill[ sub…]: …` (errors, notes, warnings), or a criteria issue line.
 _STDERR_LINE = re.compile(r"^(massgen-skill(?: [\w-]+)*: |error: |warning: )")
 
 
@@ -137,7 +142,7 @@ def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 
 
 class Hung(BaseException):
-    """Raised by the watchdog: a command did not return in time (BaseException: `cli.main` must not eat it)."""
+    """The watchdog fired: a command did not return in time (a BaseException, so `cli.main` cannot eat it)."""
 
 
 @contextlib.contextmanager
@@ -172,7 +177,9 @@ def dead_pid() -> int:
 
 
 def make_log_dir(project: Path, name: str = "log_20261125_101500_000001", answer: str | None = None) -> Path:
-    """<project>/.massgen/massgen_logs/<name>/turn_1/attempt_1 (+ final/agent_a/answer.txt); the session root."""
+    """Make <project>/.massgen/massgen_logs/<name>/turn_1/attempt_1 (+ final/agent_a/answer.txt).
+
+    Returns the session root."""
     root = project / ".massgen" / "massgen_logs" / name
     attempt = root / "turn_1" / "attempt_1"
     attempt.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Fault injection through scripts/massgen_run.sh with the fake massgen, one test per fault kind.
 
-After every fault: no orphan (the record's pgid is gone: os.killpg(pgid, 0) fails), the run record is final and
-agrees with the exit code we returned, and an answer that existed is still found by `massgen-skill result`.
+After every fault: no orphan (the record's pgid is gone: os.killpg(pgid, 0) fails), the run record is final
+and agrees with the exit code we returned, and an answer that existed is still found by
+`massgen-skill result`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from threading import Thread
 from typing import Any
 
 import pytest
+from robust_util import assert_clean, invoke_bounded
 
 from massgen_skill import layout, records
 from massgen_skill.exitcodes import ExitCode
-from robust_util import assert_clean, invoke_bounded
 
 E = ExitCode
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,9 +59,17 @@ def skill_env(env: dict[str, str]) -> dict[str, str]:
     return {**env, "MASSGEN_SKILL_PYTHON": sys.executable}
 
 
-def run_sh(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_sh(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(RUN_SH), *args], env=skill_env(env), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        [str(RUN_SH), *args],
+        env=skill_env(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -139,31 +148,28 @@ def background(fake_massgen, project_dir) -> Iterator[Callable[..., Background]]
         run.kill()
 
 
-def after_fault(project: Path, run_id: str, our_code: int | None, final: bool = True) -> dict[str, Any]:
-    """The checks every fault ends with. `our_code`: what the wrapper returned (None: it was killed)."""
+def after_fault(project: Path, run_id: str, our_code: int) -> dict[str, Any]:
+    """The checks every fault ends with; `our_code` is what we returned for the run."""
     record = record_of(project, run_id)
     pgid = record.get("pgid")
     if pgid:
         wait_for(lambda: not group_alive(pgid), timeout=10, what=f"process group {pgid} to be gone")
-    if final:
-        assert record["state"] in FINAL_STATES, record
-        assert record["exit_code"] is not None and record["outcome"], record
-        if our_code is not None:
-            assert record["exit_code"] == our_code, record
-        assert record["ended_at"] and record["reason"] is not None or record["exit_code"] == 0, record
+    assert record["state"] in FINAL_STATES, record
+    assert record["exit_code"] == our_code and record["outcome"], record
+    assert record["ended_at"] and record["reason"], record
     common = ["--project", str(project)]
     status = invoke_bounded(["status", run_id, *common, "--json"])
     assert_clean(status, {E.OK}, "status")
-    if final:
-        waited = invoke_bounded(["wait", run_id, *common, "--timeout", "5"])
-        assert waited.code == record["exit_code"], (waited, record)
+    assert json.loads(status.out)["exit_code"] == our_code
+    waited = invoke_bounded(["wait", run_id, *common, "--timeout", "5"])
+    assert waited.code == our_code, waited
     answers = sorted(Path(record["log_dir"]).rglob(layout.ANSWER_FILE)) if record.get("log_dir") else []
     result = invoke_bounded(["result", run_id, *common, "--json"])
-    if answers:
+    if answers:  # an answer that existed is still found
         assert_clean(result, {E.OK}, "result")
         assert Path(json.loads(result.out)["answer_path"]) in answers
     else:
-        assert_clean(result, {E.NO_ANSWER, E.STILL_RUNNING} if not final else {E.NO_ANSWER}, "result")
+        assert_clean(result, {E.NO_ANSWER}, "result")
     return record
 
 
@@ -194,7 +200,9 @@ def test_massgen_killed_by_a_signal(background) -> None:  # type: ignore[no-unty
     run = background("--no-web", "task", scenario="hang")
     os.kill(run.record["pid"], signal.SIGKILL)  # massgen itself, not the wrapper
     code, out, err = run.finish()
-    assert code == E.CRASHED and relayed(out)["RESULT"] == ["crashed"] and "SIGKILL" in relayed(out)["REASON"][0]
+    assert (
+        code == E.CRASHED and relayed(out)["RESULT"] == ["crashed"] and "SIGKILL" in relayed(out)["REASON"][0]
+    )
     one_error_line(err)
     after_fault(run.project, run.record["run_id"], code)
 
@@ -241,7 +249,9 @@ def test_sigterm_while_a_review_waits_keeps_the_answer(background) -> None:  # t
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    run = background("--web", "--web-port", str(port), "--cwd-context", "rw", "Edit the README", scenario="review")
+    run = background(
+        "--web", "--web-port", str(port), "--cwd-context", "rw", "Edit the README", scenario="review"
+    )
     wait_for(lambda: run.state() == records.REVIEW_PENDING, what="the review gate")
     run.proc.send_signal(signal.SIGTERM)
     code, out, err = run.finish()
@@ -259,7 +269,12 @@ def test_torn_status_json_then_status(background) -> None:  # type: ignore[no-un
     run = background("--no-web", "task", scenario="hang", status_interval=3600)  # massgen will not rewrite it
     status_file = Path(run.record["status_path"])
     wait_for(status_file.is_file, what="status.json")
-    for garbage in (b'{"finish_reason": "compl', b"\xff\xfe\x00", b"[" * 100_000, b'{"meta": ' + b"9" * 5000 + b"}"):
+    for garbage in (
+        b'{"finish_reason": "compl',
+        b"\xff\xfe\x00",
+        b"[" * 100_000,
+        b'{"meta": ' + b"9" * 5000 + b"}",
+    ):
         status_file.write_bytes(garbage)
         shown = invoke_bounded(["status", run.record["run_id"], "--project", str(run.project)])
         assert_clean(shown, {E.OK}, garbage[:40])
@@ -267,7 +282,7 @@ def test_torn_status_json_then_status(background) -> None:  # type: ignore[no-un
         as_json = invoke_bounded(["status", run.record["run_id"], "--project", str(run.project), "--json"])
         assert "unreadable" in json.loads(as_json.out)["progress"]["problem"]
     run.proc.send_signal(signal.SIGTERM)
-    code, out, err = run.finish()
+    code, _out, err = run.finish()
     assert code == E.STOPPED, err
     one_error_line(err)
     after_fault(run.project, run.record["run_id"], code)
@@ -282,7 +297,7 @@ def test_log_dir_removed_mid_run(background) -> None:  # type: ignore[no-untyped
     missing = invoke_bounded(["result", run.record["run_id"], "--project", str(run.project)])
     assert_clean(missing, {E.STILL_RUNNING}, "result while running")
     run.proc.send_signal(signal.SIGTERM)
-    code, out, err = run.finish()
+    code, _out, err = run.finish()
     assert code == E.STOPPED, err
     one_error_line(err)
     after_fault(run.project, run.record["run_id"], code)
@@ -291,13 +306,25 @@ def test_log_dir_removed_mid_run(background) -> None:  # type: ignore[no-untyped
 def test_log_dir_removed_while_massgen_keeps_working(fake_massgen, project_dir) -> None:  # type: ignore[no-untyped-def]
     env = skill_env(fake_massgen.env(step_delay=0.3))
     proc = subprocess.Popen(
-        [str(RUN_SH), "--no-web", "task"], env=env, cwd=project_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
-    )  # fmt: skip
+        [str(RUN_SH), "--no-web", "task"],
+        env=env,
+        cwd=project_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        record = wait_for(lambda: next((json.loads(p.read_text()) for p in
-                                        (project_dir / ".massgen" / "skill_runs").glob("*.json")
-                                        if json.loads(p.read_text()).get("log_dir")), None))  # fmt: skip
+        record = wait_for(
+            lambda: next(
+                (
+                    json.loads(p.read_text())
+                    for p in (project_dir / ".massgen" / "skill_runs").glob("*.json")
+                    if json.loads(p.read_text()).get("log_dir")
+                ),
+                None,
+            )
+        )
         shutil.rmtree(record["log_dir"], ignore_errors=True)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -369,8 +396,8 @@ class ErrorServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = _reply  # noqa: N815
-            do_POST = _reply  # noqa: N815
+            do_GET = _reply
+            do_POST = _reply
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -386,23 +413,31 @@ def test_review_server_5xx_then_gone(background) -> None:  # type: ignore[no-unt
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    run = background("--web", "--web-port", str(port), "--cwd-context", "rw", "Edit the README", scenario="review")
+    run = background(
+        "--web", "--web-port", str(port), "--cwd-context", "rw", "Edit the README", scenario="review"
+    )
     wait_for(lambda: run.state() == records.REVIEW_PENDING, what="the review gate")
     run_id, common = run.record["run_id"], ["--project", str(run.project), "--http-timeout", "3"]
     for status in (500, 503):
         broken = ErrorServer(status)
         try:
-            for action in (["show"], ["approve", "--confirm-timeout", "1"], ["reject", "--confirm-timeout", "1"]):
+            for action in (
+                ["show"],
+                ["approve", "--confirm-timeout", "1"],
+                ["reject", "--confirm-timeout", "1"],
+            ):
                 called = invoke_bounded(["review", *action, run_id, *common, "--url", broken.url])
                 assert_clean(called, {E.SERVER_ERROR}, (status, action))
                 assert f"HTTP {status}" in called.err
         finally:
             broken.close()
-    shown = invoke_bounded(["review", "show", run_id, *common])  # the real (fake massgen's) server still waits
+    shown = invoke_bounded(
+        ["review", "show", run_id, *common]
+    )  # the real (fake massgen's) server still waits
     assert_clean(shown, {E.OK}, "show")
     # the server goes away with massgen
     os.kill(run.record["pid"], signal.SIGKILL)
-    code, out, err = run.finish()
+    code, _out, err = run.finish()
     one_error_line(err)
     gone = invoke_bounded(["review", "approve", run_id, *common, "--url", f"http://127.0.0.1:{port}"])
     assert_clean(gone, {E.SERVER_UNREACHABLE}, "approve after the server went away")

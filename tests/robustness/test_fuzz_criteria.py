@@ -9,19 +9,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
+from robust_util import Project, assert_clean, fuzz, invoke
 
 from massgen_skill.criteria import MAX_BYTES
 from massgen_skill.exitcodes import ExitCode
-from robust_util import Project, assert_clean, fuzz, invoke
 
 CHECK_CODES = {ExitCode.OK, ExitCode.INVALID_INPUT}
 
 # --- strategies ----------------------------------------------------------------------------------------
 
 # Text with the awkward parts mixed in: lone surrogates, NUL, ANSI, newlines, marker look-alikes.
-PIECES = st.sampled_from(["\ud800", "\udfff", "\x00", "\x1b[31m", "\n", "__REVIEW_PENDING__", "ANSWER: /x", " "])
+PIECES = st.sampled_from(
+    ["\ud800", "\udfff", "\x00", "\x1b[31m", "\n", "__REVIEW_PENDING__", "ANSWER: /x", " "]
+)
 TEXTS = st.one_of(
     st.text(max_size=40),
     st.lists(PIECES | st.text(max_size=6), max_size=6).map("".join),
@@ -37,17 +39,24 @@ ANY_JSON = st.recursive(
     SCALARS, lambda kids: st.lists(kids, max_size=5) | st.dictionaries(TEXTS, kids, max_size=5), max_leaves=25
 )
 KEYS = st.sampled_from(["text", "category", "anti_patterns", "verify_by", "description", "name"]) | TEXTS
-CATEGORIES = st.sampled_from(["primary", "standard", "stretch", "Primary", "must", "could", " core ", ""]) | TEXTS
+CATEGORIES = (
+    st.sampled_from(["primary", "standard", "stretch", "Primary", "must", "could", " core ", ""]) | TEXTS
+)
 ITEM = st.dictionaries(KEYS, ANY_JSON | CATEGORIES | st.lists(TEXTS, max_size=4), max_size=6)
 GOOD_ITEM = st.fixed_dictionaries(
     {
         "text": st.text(min_size=1, max_size=30).filter(str.strip),
         "category": st.sampled_from(["primary", "standard", "stretch"]),
-        "anti_patterns": st.lists(st.text(min_size=1, max_size=20).filter(str.strip), min_size=1, max_size=3),
+        "anti_patterns": st.lists(st.text(min_size=1, max_size=20).filter(str.strip), min_size=2, max_size=4),
     },
     optional={"verify_by": TEXTS},
 )
+NEARLY_VALID = st.fixed_dictionaries(  # valid but for a second primary now and then
+    {"criteria": st.lists(GOOD_ITEM, min_size=1, max_size=7)},
+    optional={"aspiration": st.text(min_size=1, max_size=40).filter(str.strip)},
+)
 CRITERIA_LIKE = st.one_of(
+    NEARLY_VALID,
     st.fixed_dictionaries(
         {"criteria": st.lists(ITEM | GOOD_ITEM | ANY_JSON, max_size=9)},
         optional={"aspiration": ANY_JSON | TEXTS, "extra": ANY_JSON},
@@ -89,7 +98,9 @@ def huge(draw: st.DrawFn) -> bytes:
         return b'{"criteria": [' + b" " * (MAX_BYTES + draw(st.integers(0, 4096))) + b"]}"
     if kind == "at-limit":
         text = "x" * (MAX_BYTES - 200 - draw(st.integers(0, 1000)))
-        return _dump({"aspiration": "a", "criteria": [{"text": text, "category": "primary", "anti_patterns": ["b"]}]})
+        return _dump(
+            {"aspiration": "a", "criteria": [{"text": text, "category": "primary", "anti_patterns": ["b"]}]}
+        )
     if kind == "many-items":
         count = draw(st.integers(8, 20000))
         return _dump({"criteria": [{"text": "t", "category": "standard", "anti_patterns": ["a"]}] * count})
@@ -114,6 +125,7 @@ def _check_file(project: Project, data: bytes) -> None:
     path = project.write("criteria.json", data)
     for argv in (["criteria", "check", str(path)], ["criteria", "check", "--json", str(path)]):
         called = invoke(argv)
+        event(f"exit code {called.code}")  # shown by --hypothesis-show-statistics
         assert_clean(called, CHECK_CODES, data[:300])
         if "--json" in argv:
             report = json.loads(called.out)
@@ -154,8 +166,17 @@ def test_huge_and_deeply_nested_files(scratch_project: Project, data: bytes) -> 
 @given(data=st.one_of(JSON_FILES, truncated(), not_utf8()), as_json=st.booleans())
 def test_run_dry_run_with_bad_criteria(scratch_project: Project, data: bytes, as_json: bool) -> None:
     path = scratch_project.write("criteria.json", data)
-    argv = ["run", "--dry-run", "--no-web", "--criteria", str(path), *(["--json"] if as_json else []), "a task"]
+    argv = [
+        "run",
+        "--dry-run",
+        "--no-web",
+        "--criteria",
+        str(path),
+        *(["--json"] if as_json else []),
+        "a task",
+    ]
     called = invoke(argv)
+    event(f"exit code {called.code}")  # shown by --hypothesis-show-statistics
     assert_clean(called, CHECK_CODES, data[:300])
     if called.code == ExitCode.INVALID_INPUT:
         assert called.err.count(": error: ") == 1

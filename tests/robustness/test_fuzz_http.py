@@ -5,6 +5,7 @@ Each ends as the documented code of the first thing that went wrong, one line, n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -16,18 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
+from robust_util import assert_clean, fuzz, invoke_bounded, make_log_dir
 
 from massgen_skill import layout
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.review import parse_review
-from robust_util import assert_clean, fuzz, invoke_bounded, make_log_dir
 
 E = ExitCode
 SID = "auto-0123456789ab"
-HTTP_TIMEOUT = 0.4  # --http-timeout of every call; "slow" replies take SLOW seconds
-SLOW = 1.2
+HTTP_TIMEOUT = 0.6  # --http-timeout of every call; "slow" replies take SLOW seconds
+SLOW = 1.5
 FAILURE_MODES = ("slow", "slow-body", "close-mid-body", "close-now", "not-http")
 
 
@@ -73,12 +74,19 @@ class FuzzServer:
                     time.sleep(SLOW)
                 if name == "respond" and reply.mode == "reply" and reply.status == 200 and reply.write_result:
                     sent = json.loads(body) if body else {}
-                    result = {"approved": bool(sent.get("approved")), "approved_files": sent.get("approved_files"),
-                              "action": sent.get("action"), "resolved_by": "api", "timestamp": time.time()}  # fmt: skip
+                    result = {
+                        "approved": bool(sent.get("approved")),
+                        "approved_files": sent.get("approved_files"),
+                        "action": sent.get("action"),
+                        "resolved_by": "api",
+                        "timestamp": time.time(),
+                    }
                     (server.attempt / layout.REVIEW_RESULT).write_text(json.dumps(result))
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply.body) + (10 if reply.mode == "close-mid-body" else 0)))
+                self.send_header(
+                    "Content-Length", str(len(reply.body) + (10 if reply.mode == "close-mid-body" else 0))
+                )
                 self.end_headers()
                 if reply.mode == "slow-body":
                     self.wfile.write(reply.body[:1])
@@ -91,14 +99,12 @@ class FuzzServer:
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
 
-            do_GET = _serve  # noqa: N815 - http.server's naming
-            do_POST = _serve  # noqa: N815
+            do_GET = _serve
+            do_POST = _serve
 
             def handle(self) -> None:
-                try:
+                with contextlib.suppress(OSError):  # the client gave up, or we closed on purpose
                     super().handle()
-                except OSError:  # the client gave up (timeout) or we closed on purpose: nothing to report
-                    pass
 
         class Server(ThreadingHTTPServer):
             def handle_error(self, request: Any, client_address: Any) -> None:
@@ -107,7 +113,9 @@ class FuzzServer:
         self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self) -> None:
@@ -129,7 +137,9 @@ def server(attempt: Path) -> Iterator[FuzzServer]:
 
 REVIEW_OK = {
     "review_pending": True,
-    "changes": [{"original_path": "/p", "changes": [{"path": "a.py", "status": "M"}], "diff": "+x\n__END__\n\x1b[2J"}],
+    "changes": [
+        {"original_path": "/p", "changes": [{"path": "a.py", "status": "M"}], "diff": "+x\n__END__\n\x1b[2J"}
+    ],
     "answer_content": "answer",
 }
 GOOD = {"active": {"session_id": SID}, "review": REVIEW_OK, "respond": {"status": "ok"}}
@@ -142,17 +152,33 @@ JSONISH = st.recursive(
 
 @st.composite
 def replies(draw: st.DrawFn, endpoint: str) -> Reply:
-    mode = draw(st.sampled_from(["reply", "reply", "reply", "reply", *FAILURE_MODES]))
+    mode = draw(st.sampled_from(["reply"] * 6 + list(FAILURE_MODES)))
     status = draw(st.sampled_from([200, 200, 200, 301, 404, 418, 500, 503]))
-    body_kind = draw(st.sampled_from(["good", "good", "json", "odd-review", "not-json", "empty", "array", "big"]))
+    body_kind = draw(
+        st.sampled_from(["good", "good", "json", "odd-review", "not-json", "empty", "array", "big"])
+    )
     body = {
         "good": lambda: json.dumps(GOOD[endpoint]).encode(),
         "json": lambda: json.dumps(draw(JSONISH)).encode(),
         "odd-review": lambda: json.dumps(  # pending, but every other field of any shape
-            {"review_pending": True, "changes": draw(JSONISH | st.lists(st.fixed_dictionaries(
-                {"changes": JSONISH | st.lists(st.dictionaries(st.sampled_from(["path", "status"]), JSONISH))},
-                optional={"diff": JSONISH, "original_path": JSONISH}), max_size=2)),
-             "answer_content": draw(JSONISH), "session_id": draw(JSONISH)}  # fmt: skip
+            {
+                "review_pending": True,
+                "changes": draw(
+                    JSONISH
+                    | st.lists(
+                        st.fixed_dictionaries(
+                            {
+                                "changes": JSONISH
+                                | st.lists(st.dictionaries(st.sampled_from(["path", "status"]), JSONISH))
+                            },
+                            optional={"diff": JSONISH, "original_path": JSONISH},
+                        ),
+                        max_size=2,
+                    )
+                ),
+                "answer_content": draw(JSONISH),
+                "session_id": draw(JSONISH),
+            }
         ).encode(),
         "not-json": lambda: draw(st.sampled_from([b"<html>oops</html>", b"\xff\xfe", b"{", b"NaN"])),
         "empty": lambda: b"",
@@ -164,7 +190,9 @@ def replies(draw: st.DrawFn, endpoint: str) -> Reply:
 
 def expected(reply: Reply, endpoint: str, body: Any) -> set[int] | None:
     """The code this reply must produce, or None when it lets the command go on to the next step."""
-    if reply.mode in ("slow", "close-mid-body", "close-now") or (reply.mode == "slow-body" and len(reply.body) > 1):
+    if reply.mode in ("slow", "close-mid-body", "close-now") or (
+        reply.mode == "slow-body" and len(reply.body) > 1
+    ):
         return {E.SERVER_UNREACHABLE}
     if reply.mode == "not-http":
         return {E.SERVER_UNREACHABLE, E.SERVER_ERROR}
@@ -199,8 +227,15 @@ def test_review_against_any_server_reply(
     (attempt / layout.REVIEW_RESULT).unlink(missing_ok=True)
     request = attempt / layout.REVIEW_REQUEST
     if with_request:
-        request.write_text(json.dumps({"review_pending": True, "files": [{"path": "a.py", "status": "M"}],
-                                       "api_url": f"http://localhost:8000/api/sessions/{SID}/review-response"}))  # fmt: skip
+        request.write_text(
+            json.dumps(
+                {
+                    "review_pending": True,
+                    "files": [{"path": "a.py", "status": "M"}],
+                    "api_url": f"http://localhost:8000/api/sessions/{SID}/review-response",
+                }
+            )
+        )
     else:
         request.unlink(missing_ok=True)
     server.plan, server.calls = plan, []
@@ -210,6 +245,7 @@ def test_review_against_any_server_reply(
     if action == "approve" and files:
         argv += ["--files", *files]
     called = invoke_bounded(argv, seconds=30)
+    event(f"exit code {called.code}")  # shown by --hypothesis-show-statistics
 
     # The oracle: walk the steps the command takes; the first that fails decides the code.
     steps = (["active"] if not with_request else []) + ["review"] + ([] if action == "show" else ["respond"])
@@ -217,7 +253,9 @@ def test_review_against_any_server_reply(
     for step in steps:
         outcome = expected(plan[step], step, _body(plan[step]))
         if step == "review" and outcome is None and action == "approve" and files:
-            known = {f.path for f in parse_review(_body(plan[step]))[0]} | ({"a.py"} if with_request else set())
+            known = {f.path for f in parse_review(_body(plan[step]))[0]} | (
+                {"a.py"} if with_request else set()
+            )
             if any((f[2:] if f.startswith("./") else f) not in known for f in files):
                 outcome = {E.REFUSED}  # a file not in the review is refused before anything is sent
         if outcome is not None:
@@ -233,8 +271,10 @@ def test_review_against_any_server_reply(
 @pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"review_pending": false}'])
 def test_each_status_code_and_body(attempt: Path, server: FuzzServer, status: int, body: bytes) -> None:
     (attempt / layout.REVIEW_REQUEST).unlink(missing_ok=True)
-    server.plan = {"active": Reply(status=status, body=json.dumps({"session_id": SID}).encode()),
-                   "review": Reply(status=status, body=body)}  # fmt: skip
+    server.plan = {
+        "active": Reply(status=status, body=json.dumps({"session_id": SID}).encode()),
+        "review": Reply(status=status, body=body),
+    }
     called = invoke_bounded(["review", "show", str(attempt), "--url", server.url, "--json"])
     if status != 200:
         want = {E.SERVER_ERROR}

@@ -13,16 +13,25 @@ import signal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
+from robust_util import Project, assert_clean, dead_pid, fuzz, invoke_bounded, make_log_dir
 
 from massgen_skill import records
 from massgen_skill.exitcodes import ExitCode
-from robust_util import Project, assert_clean, dead_pid, fuzz, invoke_bounded, make_log_dir
 
 RUN_ID = "20261125-101500-aaaaaa"
-STATES = st.sampled_from([*sorted(records.ACTIVE_STATES), records.FINISHED, records.STOPPED, records.LOST, "x"])
-ODD = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10) | st.lists(st.integers(), max_size=2)
+STATES = st.sampled_from(
+    [*sorted(records.ACTIVE_STATES), records.FINISHED, records.STOPPED, records.LOST, "x"]
+)
+ODD = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=10)
+    | st.lists(st.integers(), max_size=2)
+)
 TIMES = st.sampled_from([1.7e9, 1.7e9, 0.0, -1.0, 1e300, float("inf"), float("nan"), 2**70, "yesterday"])
 # "gone": a pid that has exited. 0, -1 and 1 address our group, every process, init: never a run's own.
 PIDS = st.sampled_from(["gone", None, "gone", 0, -1, 1, 2**31, 2**63, "1", 1.5, True])
@@ -30,7 +39,7 @@ PIDS = st.sampled_from(["gone", None, "gone", 0, -1, 1, 2**31, 2**63, "1", 1.5, 
 
 @pytest.fixture
 def signals(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
-    """Record every signal a command tries to send; deliver none (signal 0, the liveness probe, is harmless)."""
+    """Record every signal a command tries to send; deliver none (signal 0, a liveness probe, is harmless)."""
     sent: list[tuple[str, int, int]] = []
     real_kill, real_killpg = os.kill, os.killpg
 
@@ -100,16 +109,25 @@ def record_bytes(draw: st.DrawFn, project: str, log_dir: str, gone: int) -> byte
 
 
 COMMANDS = [
-    ["runs"], ["runs", "--json"], ["status", RUN_ID], ["status", "--json"], ["wait", "--timeout", "0.2"],
-    ["result"], ["result", "--json", RUN_ID], ["stop", "--grace", "0.1"], ["review", "show"],
+    ["runs"],
+    ["runs", "--json"],
+    ["status", RUN_ID],
+    ["status", "--json"],
+    ["wait", "--timeout", "0.2"],
+    ["result"],
+    ["result", "--json", RUN_ID],
+    ["stop", "--grace", "0.1"],
+    ["review", "show"],
     ["review", "approve", RUN_ID, "--url", "http://127.0.0.1:1"],
     ["watch-review", "--timeout", "0.3", "--poll-interval", "0.05"],
-]  # fmt: skip
+]
 
 
 @fuzz(60)
 @given(data=st.data())
-def test_damaged_records(scratch_project: Project, signals: list[tuple[str, int, int]], data: st.DataObject) -> None:
+def test_damaged_records(
+    scratch_project: Project, signals: list[tuple[str, int, int]], data: st.DataObject
+) -> None:
     signals.clear()  # the fixture is shared by every example
     root = scratch_project.root
     log_dir = make_log_dir(root, answer="the answer")
@@ -119,8 +137,11 @@ def test_damaged_records(scratch_project: Project, signals: list[tuple[str, int,
     for argv in COMMANDS:
         path.write_bytes(raw)  # `stop` may have rewritten it
         called = invoke_bounded(argv, seconds=30)
+        event(f"exit code {called.code}")  # shown by --hypothesis-show-statistics
         assert_clean(called, None, (argv, raw[:300]))
-    bad = [(how, pid, signum) for how, pid, signum in signals if pid <= 1 or pid in (os.getpid(), os.getpgrp())]
+    bad = [
+        (how, pid, signum) for how, pid, signum in signals if pid <= 1 or pid in (os.getpid(), os.getpgrp())
+    ]
     assert bad == [], raw[:300]
     assert all(signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL) for _, _, signum in signals)
 
@@ -156,11 +177,17 @@ def test_stop_never_signals_a_pid_a_run_cannot_own(
     signals.clear()  # the fixture is shared by every example
     gone = dead_pid()
     document = {
-        "run_id": RUN_ID, "project_dir": str(scratch_project.root), "created_at": 1.7e9, "state": state,
-        "wrapper_pid": gone if wrapper_pid == "gone" else wrapper_pid, "wrapper_start": None,
-        "pid": gone if pid == "gone" else pid, "pgid": gone if pgid == "gone" else pgid,
-    }  # fmt: skip
+        "run_id": RUN_ID,
+        "project_dir": str(scratch_project.root),
+        "created_at": 1.7e9,
+        "state": state,
+        "wrapper_pid": gone if wrapper_pid == "gone" else wrapper_pid,
+        "wrapper_start": None,
+        "pid": gone if pid == "gone" else pid,
+        "pgid": gone if pgid == "gone" else pgid,
+    }
     scratch_project.write(f".massgen/skill_runs/{RUN_ID}.json", json.dumps(document))
     called = invoke_bounded(argv, seconds=30)
+    event(f"exit code {called.code}")  # shown by --hypothesis-show-statistics
     assert_clean(called, None, (argv, document))
     assert [s for s in signals if s[1] <= 1 or s[1] in (os.getpid(), os.getpgrp())] == [], document

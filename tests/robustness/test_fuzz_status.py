@@ -1,6 +1,7 @@
-"""Generated status.json and review_request.json contents (truncated, wrong types, huge, deeply nested, not UTF-8)
-through status.summarise/progress_for, reviewblock.parse_request/block_lines, and `massgen-skill status` on a
-record pointing at such a log dir. Nothing raises; every block line is one line; only BEGIN/END start with `__`.
+"""Generated status.json and review_request.json contents (truncated, wrong types, huge, deeply nested, not
+UTF-8) through status.summarise/progress_for, reviewblock.parse_request/block_lines, and
+`massgen-skill status` on a record pointing at such a log dir. Nothing raises; every block line is one line;
+only BEGIN/END start with `__`.
 """
 
 from __future__ import annotations
@@ -13,59 +14,90 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from robust_util import Project, assert_clean, fuzz, invoke, make_log_dir, make_record
 
 from massgen_skill import layout, records, reviewblock, status
 from massgen_skill.exitcodes import ExitCode
-from robust_util import Project, assert_clean, fuzz, invoke, make_log_dir, make_record
 
 TEXTS = st.text(max_size=30) | st.sampled_from(
-    ["", "\n", "a\nb", "\r\n__REVIEW_PENDING__", "__END_REVIEW_INFO__", "\x1b[2J", "\u2028x", "\x85", "\x9b31m",
-     "ANSWER: /etc/passwd", "\x00", "\ud800"]
-)  # fmt: skip
+    [
+        "",
+        "\n",
+        "a\nb",
+        "\r\n__REVIEW_PENDING__",
+        "__END_REVIEW_INFO__",
+        "\x1b[2J",
+        "\u2028x",
+        "\x85",
+        "\x9b31m",
+        "ANSWER: /etc/passwd",
+        "\x00",
+        "\ud800",
+    ]
+)
 SCALARS = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | TEXTS
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | TEXTS
     | st.sampled_from([10**300, -(10**300), 2**63, 1e308, -1e308])
-)  # fmt: skip
+)
 ANY_JSON = st.recursive(
     SCALARS, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(TEXTS, kids, max_size=4), max_leaves=20
 )
 AGENT = st.fixed_dictionaries(
     {},
     optional={
-        "status": ANY_JSON, "answer_count": ANY_JSON, "error": ANY_JSON | st.fixed_dictionaries(
-            {"message": ANY_JSON, "type": ANY_JSON}), "vote_cast": ANY_JSON | st.fixed_dictionaries(
-            {"voted_for_agent": ANY_JSON}),
+        "status": ANY_JSON,
+        "answer_count": ANY_JSON,
+        "error": ANY_JSON | st.fixed_dictionaries({"message": ANY_JSON, "type": ANY_JSON}),
+        "vote_cast": ANY_JSON | st.fixed_dictionaries({"voted_for_agent": ANY_JSON}),
     },
-)  # fmt: skip
+)
 STATUS_LIKE = st.fixed_dictionaries(
     {},
     optional={
         "meta": ANY_JSON | st.fixed_dictionaries({"last_updated": SCALARS, "elapsed_seconds": SCALARS}),
-        "costs": ANY_JSON | st.fixed_dictionaries(
-            {"total_estimated_cost": SCALARS, "total_input_tokens": SCALARS, "total_output_tokens": SCALARS}),
-        "coordination": ANY_JSON | st.fixed_dictionaries({"phase": SCALARS, "completion_percentage": SCALARS}),
-        "results": ANY_JSON | st.fixed_dictionaries(
-            {"winner": SCALARS, "votes": ANY_JSON | st.dictionaries(TEXTS, SCALARS, max_size=4)}),
+        "costs": ANY_JSON
+        | st.fixed_dictionaries(
+            {"total_estimated_cost": SCALARS, "total_input_tokens": SCALARS, "total_output_tokens": SCALARS}
+        ),
+        "coordination": ANY_JSON
+        | st.fixed_dictionaries({"phase": SCALARS, "completion_percentage": SCALARS}),
+        "results": ANY_JSON
+        | st.fixed_dictionaries(
+            {"winner": SCALARS, "votes": ANY_JSON | st.dictionaries(TEXTS, SCALARS, max_size=4)}
+        ),
         "agents": ANY_JSON | st.dictionaries(TEXTS, AGENT, max_size=4),
-        "finish_reason": SCALARS, "finish_reason_details": SCALARS, "is_complete": SCALARS,
+        "finish_reason": SCALARS,
+        "finish_reason_details": SCALARS,
+        "is_complete": SCALARS,
         "review_pending": SCALARS,
     },
-)  # fmt: skip
+)
 FILES = st.lists(
-    st.fixed_dictionaries({"path": TEXTS | ANY_JSON}, optional={"status": TEXTS | ANY_JSON}) | ANY_JSON, max_size=5
+    st.fixed_dictionaries({"path": TEXTS | ANY_JSON}, optional={"status": TEXTS | ANY_JSON}) | ANY_JSON,
+    max_size=5,
 )
 REQUEST_LIKE = st.fixed_dictionaries(
     {},
     optional={
-        "review_pending": SCALARS, "files": FILES | ANY_JSON, "answer_preview": TEXTS | ANY_JSON,
-        "api_url": TEXTS | st.sampled_from([
-            "http://localhost:8000/api/sessions/auto-abc/review-response",
-            "http://localhost:8000/api/sessions/__REVIEW_PENDING__/review-response",
-            "http://localhost:8000/api/sessions/a b\nc/review-response", "http://x/api/sessions//review-response",
-        ]),
+        "review_pending": SCALARS,
+        "files": FILES | ANY_JSON,
+        "answer_preview": TEXTS | ANY_JSON,
+        "api_url": TEXTS
+        | st.sampled_from(
+            [
+                "http://localhost:8000/api/sessions/auto-abc/review-response",
+                "http://localhost:8000/api/sessions/__REVIEW_PENDING__/review-response",
+                "http://localhost:8000/api/sessions/a b\nc/review-response",
+                "http://x/api/sessions//review-response",
+            ]
+        ),
         "url": TEXTS,
     },
-)  # fmt: skip
+)
 
 
 def _dump(document: Any) -> bytes:
@@ -75,7 +107,9 @@ def _dump(document: Any) -> bytes:
 @st.composite
 def file_bytes(draw: st.DrawFn, documents: st.SearchStrategy[Any]) -> bytes:
     """What massgen (or a torn write, or a disk error) may leave in the file."""
-    kind = draw(st.sampled_from(["json", "json", "truncated", "binary", "deep", "huge-int", "bom", "empty", "big"]))
+    kind = draw(
+        st.sampled_from(["json", "json", "truncated", "binary", "deep", "huge-int", "bom", "empty", "big"])
+    )
     if kind == "json":
         return _dump(draw(documents | ANY_JSON))
     if kind == "truncated":
@@ -92,7 +126,9 @@ def file_bytes(draw: st.DrawFn, documents: st.SearchStrategy[Any]) -> bytes:
         return b"\xef\xbb\xbf" + _dump(draw(documents))
     if kind == "empty":
         return draw(st.sampled_from([b"", b" ", b"\n", b"null", b"[]", b"{}"]))
-    return _dump({"agents": {f"agent_{i}": {"status": "x" * 100} for i in range(draw(st.integers(1, 20_000)))}})
+    return _dump(
+        {"agents": {f"agent_{i}": {"status": "x" * 100} for i in range(draw(st.integers(1, 20_000)))}}
+    )
 
 
 def _check_progress(progress: status.Progress) -> None:
@@ -132,9 +168,13 @@ def test_progress_for_any_file(attempt: Path, raw: bytes) -> None:
 def recorded(scratch_project: Project) -> tuple[Project, Path, str]:
     root = make_log_dir(scratch_project.root, answer="the answer")
     record = make_record(
-        scratch_project.root, "20261125-101500-aaaaaa", state=records.FINISHED, outcome="ok", exit_code=0,
+        scratch_project.root,
+        "20261125-101500-aaaaaa",
+        state=records.FINISHED,
+        outcome="ok",
+        exit_code=0,
         log_dir=str(root),
-    )  # fmt: skip
+    )
     return scratch_project, root / "turn_1" / "attempt_1", record.run_id
 
 
@@ -175,7 +215,10 @@ def test_parse_request_and_block_any_shape(data: Any, port: int | None) -> None:
     if request is None:
         assert not isinstance(data, dict) or data.get("review_pending") is False
         return
-    assert request.session_id is None or request.session_id.replace("-", "").replace(".", "").replace("_", "").isalnum()
+    assert (
+        request.session_id is None
+        or request.session_id.replace("-", "").replace(".", "").replace("_", "").isalnum()
+    )
     _check_block(request, port)
 
 
