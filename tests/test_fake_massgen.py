@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fake_massgen.harness import SAMPLES_DIR, FakeMassgen
 from fake_massgen.setup_cmds import REAL_CAPTURES as REAL
+from runtools import free_port
 
 FAST = {"step_delay": 0.01, "status_interval": 0.05, "cancel_delay": 0.05}
 RUN_TIMEOUT = 20
@@ -104,12 +105,6 @@ def log_dir_of(stdout: str) -> Path:
     match = LOG_DIR_ABS.match(first(stdout, "LOG_DIR: "))
     assert match, stdout
     return Path(match.group(1))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:

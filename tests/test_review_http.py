@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from review_fixtures import (
     StubServer,
-    free_port,
     make_run,
     request_data,
     save_record,
     session_root,
     write_json,
 )
+from runtools import free_port
 
 from massgen_skill import cli, records
 from massgen_skill.exitcodes import ExitCode, SkillError

@@ -12,20 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from runtools import free_port, group_alive, relayed, wait_for
 
 from massgen_skill.exitcodes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_SH = ROOT / "scripts" / "massgen_run.sh"
 SKILL_SH = ROOT / "scripts" / "massgen_skill.sh"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_skill(
@@ -45,38 +38,12 @@ def skill(
     )
 
 
-def relayed(stdout: str) -> dict[str, list[str]]:
-    lines: dict[str, list[str]] = {}
-    for line in stdout.splitlines():
-        key, _, value = line.partition(": ")
-        lines.setdefault(key, []).append(value)
-    return lines
-
-
 def keys_in_order(stdout: str) -> list[str]:
     return [line.partition(": ")[0] for line in stdout.splitlines()]
 
 
 def load_record(project: Path, run_id: str) -> dict:
     return json.loads((project / ".massgen" / "skill_runs" / f"{run_id}.json").read_text())
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 # --- outcomes -------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 from robust_util import assert_clean, invoke_bounded
+from runtools import group_alive, relayed, wait_for
 
 from massgen_skill import layout, records
 from massgen_skill.exitcodes import ExitCode
@@ -34,25 +34,6 @@ FINAL_STATES = (records.FINISHED, records.STOPPED)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def skill_env(env: dict[str, str]) -> dict[str, str]:
@@ -71,14 +52,6 @@ def run_sh(
         timeout=timeout,
         check=False,
     )
-
-
-def relayed(stdout: str) -> dict[str, list[str]]:
-    lines: dict[str, list[str]] = {}
-    for line in stdout.splitlines():
-        key, _, value = line.partition(": ")
-        lines.setdefault(key, []).append(value)
-    return lines
 
 
 def one_error_line(stderr: str) -> None:

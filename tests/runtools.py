@@ -1,0 +1,48 @@
+"""Helpers shared by the tests that drive processes: ports, bounded waits, process groups, relayed lines."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def free_port() -> int:
+    """An ephemeral port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(
+    check: Callable[[], Any], timeout: float = 20.0, what: str = "condition", interval: float = 0.05
+) -> Any:
+    """Poll `check` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group still exists."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def relayed(stdout: str) -> dict[str, list[str]]:
+    """`KEY: value` lines of the run command's output, grouped by key in order."""
+    lines: dict[str, list[str]] = {}
+    for line in stdout.splitlines():
+        key, _, value = line.partition(": ")
+        lines.setdefault(key, []).append(value)
+    return lines
