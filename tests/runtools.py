@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLE_PARTS = ("SKILL.md", "scripts", "references", "massgen_skill")
 
 
 def free_port() -> int:
@@ -46,3 +51,18 @@ def relayed(stdout: str) -> dict[str, list[str]]:
         key, _, value = line.partition(": ")
         lines.setdefault(key, []).append(value)
     return lines
+
+
+def copy_bundle(dest: Path) -> Path:
+    """The skill as installed: a folder named `massgen` (its `name`) holding only the bundle's parts."""
+    skill = dest / "massgen"
+    skill.mkdir(parents=True)
+    for part in BUNDLE_PARTS:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(
+                src, skill / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_bundle")
+            )
+        else:
+            shutil.copy2(src, skill / part)
+    return skill

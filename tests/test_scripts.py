@@ -11,26 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from runtools import copy_bundle
 
 REPO = Path(__file__).resolve().parents[1]
-BUNDLE_PARTS = ("SKILL.md", "scripts", "references", "massgen_skill")
 SCRIPTS = sorted((REPO / "scripts").glob("*.sh"))
 TIMEOUT = 60
-
-
-def copy_bundle(dest: Path) -> Path:
-    """The skill as installed: a folder named `massgen` holding only the bundle's parts."""
-    skill = dest / "massgen"
-    skill.mkdir(parents=True)
-    for part in BUNDLE_PARTS:
-        src = REPO / part
-        if src.is_dir():
-            shutil.copytree(
-                src, skill / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_bundle")
-            )
-        else:
-            shutil.copy2(src, skill / part)
-    return skill
 
 
 @pytest.fixture

@@ -8,26 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from runtools import copy_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 SKILL_MD = REPO / "SKILL.md"
-BUNDLE_PARTS = ("SKILL.md", "scripts", "references", "massgen_skill")
 # PyPI `skills-ref` 0.1.x installs the reference validator as `agentskills`; `skills-ref` is a fallback name.
 VALIDATOR = shutil.which("agentskills") or shutil.which("skills-ref")
-
-
-def copy_bundle(dest: Path) -> Path:
-    skill = dest / "massgen"  # the folder name must equal the skill's `name`
-    skill.mkdir(parents=True)
-    for part in BUNDLE_PARTS:
-        src = REPO / part
-        if src.is_dir():
-            shutil.copytree(
-                src, skill / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_bundle")
-            )
-        else:
-            shutil.copy2(src, skill / part)
-    return skill
 
 
 def split_frontmatter(text: str) -> tuple[str, str]:

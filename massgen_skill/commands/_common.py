@@ -43,11 +43,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_run_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_ref", nargs="?", metavar="RUN", help=RUN_HELP)
+def add_project_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--project", metavar="DIR", default=".", help="project folder holding the runs (default: .)"
     )
+
+
+def add_run_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_ref", nargs="?", metavar="RUN", help=RUN_HELP)
+    add_project_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 
-from massgen_skill.commands._common import project_dir, seconds
+from massgen_skill.commands._common import add_project_argument, project_dir, seconds
 from massgen_skill.exitcodes import ExitCode
 
 EPILOG = """\
@@ -41,9 +41,7 @@ def _common(sub: argparse.ArgumentParser) -> None:
         metavar="RUN|LOG_DIR",
         help="run id (or prefix), record path, massgen's LOG_DIR, or 'latest' (default)",
     )
-    sub.add_argument(
-        "--project", metavar="DIR", default=".", help="project folder holding the runs (default: .)"
-    )
+    add_project_argument(sub)
     sub.add_argument(
         "--url", metavar="URL", help="review server, e.g. http://127.0.0.1:8123 (default: from the run)"
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from massgen_skill.commands._common import add_project_argument
+
 EPILOG = """\
 States: starting, running, review-pending, finished, stopped, lost (the supervising wrapper is gone;
 `massgen-skill stop RUN` cleans up).
@@ -17,7 +19,7 @@ examples:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
-    parser.add_argument("--project", metavar="DIR", default=".", help="project folder (default: .)")
+    add_project_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 

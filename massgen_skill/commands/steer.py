@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from massgen_skill.commands._common import RUN_HELP
+from massgen_skill.commands._common import RUN_HELP, add_project_argument
 
 EPILOG = """\
 The message reaches the agents on their next tool use (massgen polls the run's inbox). Only runs launched
@@ -34,9 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="send only to this agent (repeat for several)",
     )
-    parser.add_argument(
-        "--project", metavar="DIR", default=".", help="project folder holding the runs (default: .)"
-    )
+    add_project_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from massgen_skill.commands._common import project_dir, seconds
+from massgen_skill.commands._common import add_project_argument, project_dir, seconds
 from massgen_skill.exitcodes import ExitCode, SkillError
 
 EPILOG = """\
@@ -63,9 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="no /proc: take a bare LOG_DIR's run as ended after S quiet seconds (300)",
     )
-    parser.add_argument(
-        "--project", metavar="DIR", default=".", help="project folder holding the runs (default: .)"
-    )
+    add_project_argument(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per event, one per line")
 
 
