@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from massgen_skill import analyze
+from massgen_skill import analysis, atomic
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode, SkillError
 
@@ -43,7 +43,7 @@ def _attempt(root: Path, turn: int = 1, attempt: int = 1) -> Path:
     return root / f"turn_{turn}" / f"attempt_{attempt}"
 
 
-def _codes(findings: list[analyze.Finding]) -> set[str]:
+def _codes(findings: list[analysis.Finding]) -> set[str]:
     return {f.code for f in findings}
 
 
@@ -57,7 +57,7 @@ def multi(tmp_path: Path) -> Path:
 
 def test_multi_agents_votes_winner_and_tokens(multi: Path) -> None:
     status = json.loads((_attempt(multi) / "status.json").read_text())
-    result = analyze.analyze_log_dir(multi)
+    result = analysis.analyze_log_dir(multi)
     (turn,) = result.turns
     (attempt,) = turn.attempts
     assert [a.agent_id for a in attempt.agents] == ["agent_a", "agent_b", "agent_c"]
@@ -94,9 +94,9 @@ def test_multi_agents_votes_winner_and_tokens(multi: Path) -> None:
 
 
 def test_multi_report_written_next_to_the_attempts(multi: Path) -> None:
-    result = analyze.analyze_log_dir(multi)
-    (path,) = analyze.write_reports(result)
-    assert path == multi / "turn_1" / analyze.REPORT_NAME
+    result = analysis.analyze_log_dir(multi)
+    (path,) = analysis.write_reports(result)
+    assert path == multi / "turn_1" / analysis.REPORT_NAME
     text = path.read_text()
     assert "winner **agent_a** (3 of 3 votes)" in text
     assert "| agent_a | chatcompletion/fake-a | voted | 1 | 3 | agent_a |" in text
@@ -105,14 +105,14 @@ def test_multi_report_written_next_to_the_attempts(multi: Path) -> None:
         assert heading in text
     for heading in ("## Time per phase", "## Timeline", "## Final answer", "## Files read", "## SQL"):
         assert heading in text
-    for table in analyze.SQLITE_TABLES:
+    for table in analysis.SQLITE_TABLES:
         assert f"`{table}`" in text
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_all_agents_fail_no_winner_missing_status_and_the_error(tmp_path: Path) -> None:
     root = _copy("all-agents-fail", tmp_path)
-    (turn,) = analyze.analyze_log_dir(root).turns
+    (turn,) = analysis.analyze_log_dir(root).turns
     attempt = turn.last
     assert attempt is not None
     assert attempt.winner is None
@@ -128,7 +128,7 @@ def test_all_agents_fail_no_winner_missing_status_and_the_error(tmp_path: Path) 
     assert "every agent failed" in no_winner.message
     assert "Unable to provide coordinated answer - no successful agents" in no_winner.message
     assert any("Unable to provide coordinated answer" in line for line in attempt.logged_errors)
-    text = analyze.render_markdown(turn, analyze.analyze_log_dir(root))
+    text = analysis.render_markdown(turn, analysis.analyze_log_dir(root))
     assert "**no winner**" in text
     assert "status.json: missing" in text
     assert "| status.json | missing |" in text
@@ -138,7 +138,7 @@ def test_web_review_attempt_dir_is_normalised_and_review_approved(tmp_path: Path
     root = _copy("web-review", tmp_path)
     decision = json.loads((_attempt(root) / "review_result.json").read_text())
     assert decision["approved"] is True  # what the recording says; the finding must follow it
-    result = analyze.analyze_log_dir(_attempt(root))  # web mode prints the attempt dir as LOG_DIR
+    result = analysis.analyze_log_dir(_attempt(root))  # web mode prints the attempt dir as LOG_DIR
     assert result.log_dir == str(root)
     (turn,) = result.turns
     attempt = turn.last
@@ -152,14 +152,14 @@ def test_web_review_attempt_dir_is_normalised_and_review_approved(tmp_path: Path
     assert attempt.totals.tool_calls == 3 and not attempt.tool_failures
     assert turn.final_answer_path == str(root / "turn_1" / "answer.txt")  # web layout: no turn-level final/
     assert any(p.name == "review / applying changes" for p in attempt.phases)
-    (path,) = analyze.write_reports(result)
+    (path,) = analysis.write_reports(result)
     assert path.parent == root / "turn_1"
     assert "## Review of file changes" in path.read_text()
 
 
 def test_cwd_rw_headless_changes_applied_without_review(tmp_path: Path) -> None:
     root = _copy("cwd-rw-headless", tmp_path)
-    (turn,) = analyze.analyze_log_dir(root).turns
+    (turn,) = analysis.analyze_log_dir(root).turns
     attempt = turn.last
     assert attempt is not None
     assert attempt.winner == "agent_a" and attempt.vote_counts == {"agent_a": 2}
@@ -175,7 +175,7 @@ def test_every_recorded_run_through_the_cli(
     root = _copy(sample, tmp_path)
     assert main(["analyze", str(root)]) == 0
     out = capsys.readouterr().out
-    report = root / "turn_1" / analyze.REPORT_NAME
+    report = root / "turn_1" / analysis.REPORT_NAME
     assert f"REPORT: {report}" in out
     assert report.read_text().startswith(f"# MassGen run analysis: {root.name}, turn 1")
 
@@ -185,26 +185,26 @@ def test_every_recorded_run_through_the_cli(
 
 def test_root_turn_attempt_and_file_all_normalise_to_the_same_turn(multi: Path) -> None:
     for given_path in (multi, multi / "turn_1", _attempt(multi), _attempt(multi) / "status.json"):
-        target = analyze.locate(given_path)
+        target = analysis.locate(given_path)
         assert target.session_root == multi.resolve()
         assert target.turns == [(1, (multi / "turn_1").resolve())]
 
 
 def test_locate_errors(multi: Path, tmp_path: Path) -> None:
     with pytest.raises(SkillError) as wrong_turn:
-        analyze.locate(multi / "turn_1", turn=2)
+        analysis.locate(multi / "turn_1", turn=2)
     assert wrong_turn.value.code == ExitCode.USAGE
     with pytest.raises(SkillError) as no_turn:
-        analyze.locate(multi, turn=5)
+        analysis.locate(multi, turn=5)
     assert no_turn.value.code == ExitCode.NOT_FOUND
     assert "turns: 1" in no_turn.value.message
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(SkillError) as not_logs:
-        analyze.locate(empty)
+        analysis.locate(empty)
     assert not_logs.value.code == ExitCode.INVALID_INPUT
     with pytest.raises(SkillError) as missing:
-        analyze.locate(tmp_path / "nope")
+        analysis.locate(tmp_path / "nope")
     assert missing.value.code == ExitCode.NOT_FOUND
 
 
@@ -212,19 +212,19 @@ def test_multi_turn_multi_attempt_tree(multi: Path) -> None:
     shutil.copytree(_attempt(multi), _attempt(multi, 1, 2))  # an orchestration restart in turn 1
     shutil.copytree(multi / "turn_1", multi / "turn_2")  # and a second turn (with both attempts)
     shutil.rmtree(_attempt(multi, 2, 1))  # turn 2: only attempt_2 left
-    result = analyze.analyze_log_dir(multi)
+    result = analysis.analyze_log_dir(multi)
     assert [t.turn for t in result.turns] == [1, 2]
     first, second = result.turns
     assert [a.attempt for a in first.attempts] == [1, 2]
     assert [a.attempt for a in second.attempts] == [2]
     assert "orchestration_restarts" in _codes(first.findings)
     assert "orchestration_restarts" not in _codes(second.findings)
-    paths = analyze.write_reports(result)
-    assert paths == [multi / "turn_1" / analyze.REPORT_NAME, multi / "turn_2" / analyze.REPORT_NAME]
+    paths = analysis.write_reports(result)
+    assert paths == [multi / "turn_1" / analysis.REPORT_NAME, multi / "turn_2" / analysis.REPORT_NAME]
     text = paths[0].read_text()
     assert "## Attempt 1" in text and "## Attempt 2" in text and "### Votes" in text
     assert "attempt 2: " in text  # findings say which attempt they come from
-    only_second = analyze.analyze_log_dir(multi, turn=2)
+    only_second = analysis.analyze_log_dir(multi, turn=2)
     assert [t.turn for t in only_second.turns] == [2]
     assert only_second.turns[0].last is not None and only_second.turns[0].last.winner == "agent_a"
 
@@ -232,8 +232,8 @@ def test_multi_turn_multi_attempt_tree(multi: Path) -> None:
 def test_cli_turn_flag_and_attempt_path(multi: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(multi / "turn_1", multi / "turn_2")
     assert main(["analyze", str(multi), "--turn", "2"]) == 0
-    assert (multi / "turn_2" / analyze.REPORT_NAME).is_file()
-    assert not (multi / "turn_1" / analyze.REPORT_NAME).exists()
+    assert (multi / "turn_2" / analysis.REPORT_NAME).is_file()
+    assert not (multi / "turn_1" / analysis.REPORT_NAME).exists()
     capsys.readouterr()
     assert main(["analyze", str(_attempt(multi)), "--turn", "2"]) == ExitCode.USAGE
     assert "does not match" in capsys.readouterr().err
@@ -249,7 +249,7 @@ def test_damaged_events_line_and_status_are_reported_not_fatal(multi: Path) -> N
     events.write_text("\n".join(lines) + "\n")
     status = _attempt(multi) / "status.json"
     status.write_text(status.read_text()[:500])
-    (turn,) = analyze.analyze_log_dir(multi).turns
+    (turn,) = analysis.analyze_log_dir(multi).turns
     attempt = turn.last
     assert attempt is not None
     states = {f.name: f for f in attempt.files}
@@ -263,7 +263,7 @@ def test_damaged_events_line_and_status_are_reported_not_fatal(multi: Path) -> N
     assert attempt.winner == "agent_a"
     assert attempt.vote_counts == {"agent_a": 3}
     assert attempt.totals.input_tokens == 90  # from metrics_summary.json
-    text = analyze.render_markdown(turn, analyze.Analysis(str(multi), [turn]))
+    text = analysis.render_markdown(turn, analysis.Analysis(str(multi), [turn]))
     assert "events.jsonl: line 12 is not JSON" in text
 
 
@@ -274,7 +274,7 @@ def test_wrong_types_inside_files_do_not_crash(multi: Path) -> None:
     (_attempt(multi) / "coordination_events.json").write_text("[1, 2, 3]")
     (_attempt(multi) / "execution_metadata.yaml").write_text("query: [unclosed\n")
     (_attempt(multi) / "metrics_summary.json").write_text("")
-    (turn,) = analyze.analyze_log_dir(multi).turns
+    (turn,) = analysis.analyze_log_dir(multi).turns
     attempt = turn.last
     assert attempt is not None
     states = {f.name: f.state for f in attempt.files}
@@ -282,7 +282,7 @@ def test_wrong_types_inside_files_do_not_crash(multi: Path) -> None:
     assert states["execution_metadata.yaml"] == "damaged"
     assert states["metrics_summary.json"] == "damaged"
     assert attempt.winner == "agent_a"  # events.jsonl final_presentation_start
-    analyze.render_markdown(turn, analyze.Analysis(str(multi), [turn]))
+    analysis.render_markdown(turn, analysis.Analysis(str(multi), [turn]))
 
 
 def test_attempt_with_only_metadata(tmp_path: Path) -> None:
@@ -291,7 +291,7 @@ def test_attempt_with_only_metadata(tmp_path: Path) -> None:
     (attempt / "execution_metadata.yaml").write_text(
         "query: hi\ncli_args:\n  failure_stage: config\n  failure_error: bad key\n"
     )
-    (turn,) = analyze.analyze_log_dir(attempt).turns
+    (turn,) = analysis.analyze_log_dir(attempt).turns
     assert turn.last is not None and turn.last.question == "hi"
     assert {"status_missing", "failed_before_start", "no_winner"} <= _codes(turn.findings)
     assert "bad key" in next(f.message for f in turn.findings if f.code == "failed_before_start")
@@ -300,9 +300,9 @@ def test_attempt_with_only_metadata(tmp_path: Path) -> None:
 def test_turn_without_attempts(tmp_path: Path) -> None:
     turn_dir = tmp_path / "log_x" / "turn_1"
     turn_dir.mkdir(parents=True)
-    (turn,) = analyze.analyze_log_dir(turn_dir).turns
+    (turn,) = analysis.analyze_log_dir(turn_dir).turns
     assert turn.attempts == [] and "no_attempts" in _codes(turn.findings)
-    assert "nothing to analyse" in analyze.render_markdown(turn, analyze.Analysis(str(tmp_path), [turn]))
+    assert "nothing to analyse" in analysis.render_markdown(turn, analysis.Analysis(str(tmp_path), [turn]))
 
 
 _JUNK = st.one_of(
@@ -327,10 +327,10 @@ def test_any_truncation_or_junk_never_crashes(multi: Path, name: str, cut: float
     )
     data = next(original).read_bytes()
     path.write_bytes(data[: int(len(data) * cut)] + junk)
-    result = analyze.analyze_log_dir(multi)
+    result = analysis.analyze_log_dir(multi)
     (turn,) = result.turns
-    analyze.render_markdown(turn, result)
-    json.dumps(analyze.to_dict(result), default=str)
+    analysis.render_markdown(turn, result)
+    json.dumps(analysis.to_dict(result), default=str)
 
 
 # --- outputs: JSON, stdout, SQLite, writing -----------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_cli_json_is_the_same_analysis(multi: Path, capsys: pytest.CaptureFixtur
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True and data["log_dir"] == str(multi)
     (turn,) = data["turns"]
-    assert turn["report_path"] == str(multi / "turn_1" / analyze.REPORT_NAME)
+    assert turn["report_path"] == str(multi / "turn_1" / analysis.REPORT_NAME)
     (attempt,) = turn["attempts"]
     assert attempt["winner"] == "agent_a" and attempt["vote_counts"] == {"agent_a": 3}
     assert [a["input_tokens"] for a in attempt["agents"]] == [40, 30, 20]
@@ -354,7 +354,7 @@ def test_cli_stdout_prints_and_writes_nothing(multi: Path, capsys: pytest.Captur
     assert main(["analyze", str(multi), "--stdout"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"# MassGen run analysis: {multi.name}, turn 1")
-    assert not (multi / "turn_1" / analyze.REPORT_NAME).exists()
+    assert not (multi / "turn_1" / analysis.REPORT_NAME).exists()
 
 
 def test_sqlite_export(multi: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -362,11 +362,11 @@ def test_sqlite_export(multi: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     db_path.write_text("an old file that gets replaced")
     assert main(["analyze", str(multi), "--sqlite", str(db_path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["sqlite"] == str(db_path) and data["sqlite_tables"] == list(analyze.SQLITE_TABLES)
+    assert data["sqlite"] == str(db_path) and data["sqlite_tables"] == list(analysis.SQLITE_TABLES)
     db = sqlite3.connect(db_path)
     try:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == set(analyze.SQLITE_TABLES)
+        assert tables == set(analysis.SQLITE_TABLES)
         assert db.execute("SELECT SUM(input_tokens), SUM(output_tokens) FROM agents").fetchone() == (90, 45)
         assert db.execute("SELECT agent_id FROM agents WHERE is_winner = 1").fetchall() == [("agent_a",)]
         assert db.execute("SELECT COUNT(*) FROM votes WHERE voted_for = 'agent_a'").fetchone() == (3,)
@@ -385,20 +385,20 @@ def test_sqlite_export(multi: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
         ]
     finally:
         db.close()
-    text = (multi / "turn_1" / analyze.REPORT_NAME).read_text()
+    text = (multi / "turn_1" / analysis.REPORT_NAME).read_text()
     assert f"Exported to `{db_path}`" in text
 
 
 def test_report_replaces_an_existing_one_atomically(multi: Path) -> None:
-    report = multi / "turn_1" / analyze.REPORT_NAME
+    report = multi / "turn_1" / analysis.REPORT_NAME
     report.write_text("stale")
-    analyze.write_reports(analyze.analyze_log_dir(multi))
+    analysis.write_reports(analysis.analyze_log_dir(multi))
     assert report.read_text().startswith("# MassGen run analysis")
     assert sorted(p.name for p in report.parent.iterdir() if p.name.startswith(".")) == []
 
 
 def test_unwritable_report_location_is_one_line(multi: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (multi / "turn_1" / analyze.REPORT_NAME).mkdir()  # fails for root too: os.replace onto a directory
+    (multi / "turn_1" / analysis.REPORT_NAME).mkdir()  # fails for root too: os.replace onto a directory
     assert main(["analyze", str(multi)]) == ExitCode.INVALID_INPUT
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write" in err and "--stdout" in err
@@ -417,7 +417,7 @@ def test_read_only_turn_folder(multi: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_unwritable_sqlite_target(multi: Path, tmp_path: Path) -> None:
     with pytest.raises(SkillError) as missing_dir:
-        analyze.export_sqlite(analyze.analyze_log_dir(multi), tmp_path / "no" / "such" / "x.sqlite")
+        analysis.export_sqlite(analysis.analyze_log_dir(multi), tmp_path / "no" / "such" / "x.sqlite")
     assert missing_dir.value.code == ExitCode.INVALID_INPUT
 
 
@@ -464,12 +464,12 @@ def test_permission_denied_is_reported_with_the_reason(multi: Path, monkeypatch:
     def refuse(*_args: object, **_kwargs: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(analyze.atomic.os, "open", refuse)
+    monkeypatch.setattr(atomic.os, "open", refuse)
     with pytest.raises(SkillError) as denied:
-        analyze.write_reports(analyze.analyze_log_dir(multi))
+        analysis.write_reports(analysis.analyze_log_dir(multi))
     assert denied.value.code == ExitCode.INVALID_INPUT
     assert denied.value.message.startswith(
-        f"cannot write {multi / 'turn_1' / analyze.REPORT_NAME}: Permission denied"
+        f"cannot write {multi / 'turn_1' / analysis.REPORT_NAME}: Permission denied"
     )
 
 
@@ -504,7 +504,7 @@ def test_timeouts_and_agent_errors_from_status_and_events(multi: Path) -> None:
         },
     ]
     events.write_text(events.read_text() + "".join(json.dumps(e) + "\n" for e in extra))
-    (turn,) = analyze.analyze_log_dir(multi).turns
+    (turn,) = analysis.analyze_log_dir(multi).turns
     messages = {f.code: f.message for f in turn.findings}
     assert messages["run_timeout"] == "the run hit its time limit (Time limit exceeded (301.0s/300s))"
     assert messages["agent_timeout"] == "agent_b timed out: no reply in 300 s"
@@ -543,7 +543,7 @@ def test_review_outcomes(tmp_path: Path, decision: dict[str, object] | None, out
         result_file.unlink()
     else:
         result_file.write_text(json.dumps({**decision, "timestamp": 1795647138.88}))
-    (turn,) = analyze.analyze_log_dir(root).turns
+    (turn,) = analysis.analyze_log_dir(root).turns
     assert turn.last is not None and turn.last.review is not None
     assert turn.last.review.outcome == outcome
     assert code in _codes(turn.findings)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from massgen_skill.exitcodes import ExitCode, SkillError
 
 if TYPE_CHECKING:
-    from massgen_skill.analyze import TurnAnalysis
+    from massgen_skill.analysis import TurnAnalysis
 
 EPILOG = """\
 The report (turn_N/ANALYSIS_REPORT.md, one per turn) holds: the question; agents and models; findings that
@@ -32,7 +32,7 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from massgen_skill.analyze import SQLITE_TABLES  # stdlib-only module
+    from massgen_skill.analysis import SQLITE_TABLES  # stdlib-only package
 
     parser.epilog = EPILOG + f"\nSQLite tables (--sqlite): {', '.join(SQLITE_TABLES)}\n"
     parser.add_argument(
@@ -86,7 +86,7 @@ def _inside_log_tree(path: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill import analyze
+    from massgen_skill import analysis
     from massgen_skill.output import print_json
 
     if args.turn is not None and args.turn < 1:
@@ -97,20 +97,20 @@ def run(args: argparse.Namespace) -> int:
         path = candidate
     else:
         path = _resolve_run(target, Path(args.project).expanduser().resolve())
-    result = analyze.analyze_log_dir(path, args.turn)
+    result = analysis.analyze_log_dir(path, args.turn)
 
     sqlite_path = None
     if args.sqlite:
         sqlite_path = str(Path(args.sqlite).expanduser().resolve())
-        analyze.export_sqlite(result, Path(sqlite_path))
-    markdown = {turn.turn: analyze.render_markdown(turn, result, sqlite_path) for turn in result.turns}
+        analysis.export_sqlite(result, Path(sqlite_path))
+    markdown = {turn.turn: analysis.render_markdown(turn, result, sqlite_path) for turn in result.turns}
     if not args.stdout:
-        analyze.write_reports(result, sqlite_path)
+        analysis.write_reports(result, sqlite_path)
 
     if args.json:
-        data = {"ok": True, **analyze.to_dict(result, markdown if args.stdout else None)}
+        data = {"ok": True, **analysis.to_dict(result, markdown if args.stdout else None)}
         data["sqlite"] = sqlite_path
-        data["sqlite_tables"] = list(analyze.SQLITE_TABLES) if sqlite_path else []
+        data["sqlite_tables"] = list(analysis.SQLITE_TABLES) if sqlite_path else []
         print_json(data)
         return int(ExitCode.OK)
     if args.stdout:
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(f"REPORT: {turn.report_path}\n")
         sys.stdout.write(f"  {_summary_line(turn)}\n")
     if sqlite_path:
-        sys.stdout.write(f"SQLITE: {sqlite_path} (tables: {', '.join(analyze.SQLITE_TABLES)})\n")
+        sys.stdout.write(f"SQLITE: {sqlite_path} (tables: {', '.join(analysis.SQLITE_TABLES)})\n")
     sys.stdout.flush()
     return int(ExitCode.OK)
 
