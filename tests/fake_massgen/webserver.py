@@ -167,12 +167,13 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw or b"{}")
             except ValueError:
                 body = {}
+            # Answer first, then let the server end: the reply must not race the shutdown.
             if path.endswith("complete"):
                 cfg = body.get("config_path") if isinstance(body, dict) else None
-                state.set_quickstart(("complete", cfg))
-                return self._send(200, {"success": True, "status": "completed", "config_path": cfg})
-            state.set_quickstart(("cancel", None))
-            return self._send(200, {"success": True, "status": "cancelled", "config_path": None})
+                self._send(200, {"success": True, "status": "completed", "config_path": cfg})
+                return state.set_quickstart(("complete", cfg))
+            self._send(200, {"success": True, "status": "cancelled", "config_path": None})
+            return state.set_quickstart(("cancel", None))
         if path in ("/api/quickstart/complete", "/api/quickstart/cancel"):  # a plain --web server
             return self._send(404, {"error": "Temporary quickstart session is not active"})
         match = SESSION_ROUTE.match(path)
@@ -185,8 +186,8 @@ class Handler(BaseHTTPRequestHandler):
                     raise ValueError("body must be a JSON object")
             except ValueError:
                 return self._send(500, b"Internal Server Error", "text/plain; charset=utf-8")
-            state.submit_decision(body)
-            return self._send(200, {"status": "ok"})
+            self._send(200, {"status": "ok"})
+            return state.submit_decision(body)
         if match and match.group(2) == "/cancel":
             sid = match.group(1)
             if not self._known(sid):
