@@ -857,7 +857,7 @@ def _status_doc(review_pending: bool) -> dict[str, object]:
 
 
 def fig_review(bench: Bench, report: Report, trials: int, idle_seconds: float) -> None:
-    """Files written → __REVIEW_PENDING__ printed, ours (0.25 s stat poll) vs the peer (2 s jq poll)."""
+    """Files written → __REVIEW_PENDING__: ours (inotify, else a 0.25 s poll) vs the peer (2 s jq poll)."""
     project = bench.project("review")
     env = bench.env()
     # A process that looks like this project's massgen, started before the log dir (bare-LOG_DIR liveness).

@@ -28,12 +28,15 @@ from typing import Any
 
 from massgen_skill import layout, records, reviewblock
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.fswait import DirWaiter
 from massgen_skill.review import ReviewTarget, project_of
 from massgen_skill.status import read_json
 
 DEFAULT_INTERVAL = 0.25
 UNREADABLE_WARN_AFTER = 2.0  # seconds a review_request.json may stay unreadable before a warning
 SCAN_EVERY = 1.0  # seconds between /proc scans for a bare LOG_DIR
+LIVENESS_EVERY = 1.0  # polling: seconds between "has the run ended?" checks (review files: every interval)
+WAKE_EVERY = 5.0  # inotify: longest sleep; file changes wake the watcher at once, this catches a dead run
 IDLE_EXIT = 300.0  # no /proc: a run whose files did not change for this long is taken as ended
 
 
@@ -414,8 +417,39 @@ def watch(
             },
         )
     )
+    waiter = DirWaiter.create() if sleep is time.sleep else None  # tests that inject `sleep` poll
+    try:
+        return _loop(target, tracker, liveness, emit, settings, deadline, waiter, sleep)
+    finally:
+        if waiter is not None:
+            waiter.close()
+
+
+def _folders(target: ReviewTarget, tracker: ReviewTracker) -> list[Path | None]:
+    """Where a change means news: the run record's folder, the session root, the newest turn and attempt."""
+    attempt = tracker.attempt()
+    record = target.record.path.parent if target.record else None
+    return [record, target.root, attempt.parent if attempt else None, attempt]
+
+
+def _loop(  # type: ignore[no-untyped-def]
+    target: ReviewTarget,
+    tracker: ReviewTracker,
+    liveness,
+    emit: Callable[[WatchEvent], None],
+    settings: WatchSettings,
+    deadline: float | None,
+    waiter: DirWaiter | None,
+    sleep: Callable[[float], None],
+) -> ExitCode:
+    next_check = 0.0
+    check_every = LIVENESS_EVERY if waiter is None else 0.0  # with inotify, wakes are rare: check each one
     while True:
-        ended, why = liveness.ended()
+        if waiter is not None:
+            waiter.watch(_folders(target, tracker))  # before polling: a change after the poll wakes us
+        if time.monotonic() >= next_check:  # a run's end may show a little late (1 s polling, 5 s inotify)
+            ended, why = liveness.ended()
+            next_check = time.monotonic() + check_every
         for event in tracker.poll(run_ended=ended):
             emit(event)
         if ended:
@@ -435,7 +469,10 @@ def watch(
                 )
             )
             return code
-        pause = settings.interval
+        pause = settings.interval if waiter is None else WAKE_EVERY
         if deadline is not None:
             pause = min(pause, max(0.0, deadline - time.monotonic()))
-        sleep(pause)
+        if waiter is None:
+            sleep(pause)
+        else:
+            waiter.wait(pause)

@@ -46,7 +46,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="massgen's LOG_DIR (session root, turn or attempt dir), a run id/prefix, or 'latest' (default)",
     )
     parser.add_argument(
-        "--poll-interval", type=seconds, default=0.25, metavar="S", help="seconds between checks (0.25)"
+        "--poll-interval",
+        type=seconds,
+        default=0.25,
+        metavar="S",
+        help="seconds between checks where inotify is missing (0.25)",
     )
     parser.add_argument(
         "--timeout",
