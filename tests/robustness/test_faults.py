@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from robust_util import assert_clean, invoke_bounded
-from runtools import group_alive, relayed, wait_for
+from runtools import free_port, group_alive, relayed, wait_for
 
 from massgen_skill import layout, records
 from massgen_skill.exitcodes import ExitCode
@@ -219,11 +219,8 @@ def test_sigkill_to_the_wrapper(background) -> None:  # type: ignore[no-untyped-
 
 
 def test_sigterm_while_a_review_waits_keeps_the_answer(background) -> None:  # type: ignore[no-untyped-def]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     run = background(
-        "--web", "--web-port", str(port), "--cwd-context", "rw", "Edit the README", scenario="review"
+        "--web", "--web-port", str(free_port()), "--cwd-context", "rw", "Edit the README", scenario="review"
     )
     wait_for(lambda: run.state() == records.REVIEW_PENDING, what="the review gate")
     run.proc.send_signal(signal.SIGTERM)
@@ -383,9 +380,7 @@ class ErrorServer:
 
 
 def test_review_server_5xx_then_gone(background) -> None:  # type: ignore[no-untyped-def]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     run = background(
         "--web", "--web-port", str(port), "--cwd-context", "rw", "Edit the README", scenario="review"
     )
