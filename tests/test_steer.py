@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from runtools import wait_for
 
 from massgen_skill import records
 from massgen_skill.cli import main
@@ -204,15 +205,12 @@ def test_a_running_fake_team_receives_the_message(fake_massgen, project_dir):
         start_new_session=True,
     )
     try:
-        record = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def running() -> records.RunRecord | None:
             found = records.list_records(project_dir)
-            if found and found[-1].log_dir and found[-1].state == records.RUNNING:
-                record = found[-1]
-                break
-            time.sleep(0.05)
-        assert record is not None, "the run never reached `running`"
+            return found[-1] if found and found[-1].log_dir and found[-1].state == records.RUNNING else None
+
+        record = wait_for(running, 30, "the run to reach `running`")
         steer = subprocess.run(
             [
                 str(ROOT / "scripts" / "massgen_skill.sh"),
@@ -229,11 +227,12 @@ def test_a_running_fake_team_receives_the_message(fake_massgen, project_dir):
             check=False,
         )
         assert steer.returncode == 0, steer.stderr
-        deadline = time.monotonic() + 20
-        injected = ""
-        while time.monotonic() < deadline and "Injected" not in injected:
-            injected = "".join(p.read_text() for p in Path(record.log_dir).rglob("massgen.log"))
-            time.sleep(0.05)
+
+        def injected_log() -> str | None:
+            text = "".join(p.read_text() for p in Path(record.log_dir).rglob("massgen.log"))
+            return text if "Injected" in text else None
+
+        injected = wait_for(injected_log, 20, "massgen.log to show the injected message")
         assert "Injected msg_" in injected and "targets=['agent_a']: Prefer an LRU cache" in injected
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
