@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from massgen_skill.config import SETUP_GUIDE, ConfigChoice, find_config
+from massgen_skill.config import API_KEY_NAMES, BACKEND_KEYS, SETUP_GUIDE, ConfigChoice, find_config
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.locate import (
     INSTALL_HINT,
@@ -31,30 +31,6 @@ WARN = "warn"  # a run can start, but something may bite later
 FAIL = "fail"  # a run cannot start (or cannot do anything useful) until fixed
 SKIP = "skip"  # not checked (an earlier check failed, or it does not apply)
 
-# Which key each massgen 0.1.97 backend reads (the `Auth` column of `massgen --list-backends`).
-# Backends missing here need no key (local servers, copilot). Any one name of a tuple is enough.
-BACKEND_KEYS: dict[str, tuple[str, ...]] = {
-    "antigravity_cli": ("GEMINI_API_KEY",),
-    "azure_openai": ("AZURE_OPENAI_API_KEY",),
-    "cerebras": ("CEREBRAS_API_KEY",),
-    "claude": ("ANTHROPIC_API_KEY",),
-    "claude_code": ("ANTHROPIC_API_KEY",),
-    "codex": ("OPENAI_API_KEY",),
-    "fireworks": ("FIREWORKS_API_KEY",),
-    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-    "gemini_cli": ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
-    "grok": ("XAI_API_KEY",),
-    "groq": ("GROQ_API_KEY",),
-    "moonshot": ("MOONSHOT_API_KEY",),
-    "nebius": ("NEBIUS_API_KEY",),
-    "nvidia_nim": ("NGC_API_KEY",),
-    "openai": ("OPENAI_API_KEY",),
-    "openrouter": ("OPENROUTER_API_KEY",),
-    "poe": ("POE_API_KEY",),
-    "qwen": ("QWEN_API_KEY",),
-    "uitars": ("UI_TARS_API_KEY",),
-    "zai": ("ZAI_API_KEY",),
-}
 # These also work with their CLI's own login, so a missing key is only a warning.
 LOGIN_BACKENDS = frozenset({"claude_code", "codex", "gemini_cli"})
 # `.env` files massgen reads at start (contract §0), besides the one in its package folder.
@@ -224,9 +200,7 @@ def _display_path(path: Path, home: Path) -> str:
 
 def key_sources(cwd: Path, env: Mapping[str, str]) -> dict[str, str]:
     """Every key-looking variable that is set -> where ("environment" or a .env file). Names only."""
-    from massgen_skill.config import API_KEY_NAMES
-
-    names = set(API_KEY_NAMES) | {n for names in BACKEND_KEYS.values() for n in names}
+    names = set(API_KEY_NAMES)
     sources = {name: "environment" for name in sorted(names) if env.get(name)}
     for name, where in env_file_keys(cwd, env).items():
         if name in names and name not in sources:

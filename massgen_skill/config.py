@@ -14,26 +14,34 @@ USER_CONFIG = Path(".config") / "massgen" / "config.yaml"
 USER_AGENTS_DIR = Path(".config") / "massgen" / "agents"
 SETUP_GUIDE = "references/config_setup.md"
 
-# Environment variables massgen's backends read keys from. Only names are ever shown, never values.
-API_KEY_NAMES = (
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "XAI_API_KEY",
-    "OPENROUTER_API_KEY",
-    "GROQ_API_KEY",
-    "CEREBRAS_API_KEY",
-    "TOGETHER_API_KEY",
-    "FIREWORKS_API_KEY",
-    "MOONSHOT_API_KEY",
-    "NEBIUS_API_KEY",
-    "NVIDIA_API_KEY",
-    "ZAI_API_KEY",
-    "POE_API_KEY",
-    "QWEN_API_KEY",
-    "AZURE_OPENAI_API_KEY",
-)
+# Which key each massgen 0.1.97 backend reads (the `Auth` column of `massgen --list-backends`).
+# Backends missing here need no key (local servers, copilot). Any one name of a tuple is enough.
+BACKEND_KEYS: dict[str, tuple[str, ...]] = {
+    "antigravity_cli": ("GEMINI_API_KEY",),
+    "azure_openai": ("AZURE_OPENAI_API_KEY",),
+    "cerebras": ("CEREBRAS_API_KEY",),
+    "claude": ("ANTHROPIC_API_KEY",),
+    "claude_code": ("ANTHROPIC_API_KEY",),
+    "codex": ("OPENAI_API_KEY",),
+    "fireworks": ("FIREWORKS_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "gemini_cli": ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+    "grok": ("XAI_API_KEY",),
+    "groq": ("GROQ_API_KEY",),
+    "moonshot": ("MOONSHOT_API_KEY",),
+    "nebius": ("NEBIUS_API_KEY",),
+    "nvidia_nim": ("NGC_API_KEY",),
+    "openai": ("OPENAI_API_KEY",),
+    "openrouter": ("OPENROUTER_API_KEY",),
+    "poe": ("POE_API_KEY",),
+    "qwen": ("QWEN_API_KEY",),
+    "uitars": ("UI_TARS_API_KEY",),
+    "zai": ("ZAI_API_KEY",),
+}
+# Key variables some backends read through their provider's SDK, beyond the `Auth` column above.
+_SDK_KEY_NAMES = ("TOGETHER_API_KEY", "NVIDIA_API_KEY")
+# Every key variable massgen-skill looks for. Only names are ever shown, never values.
+API_KEY_NAMES = tuple(dict.fromkeys(n for names in (*BACKEND_KEYS.values(), _SDK_KEY_NAMES) for n in names))
 
 
 @dataclass(frozen=True)
@@ -74,11 +82,6 @@ def find_config(explicit: str | None, cwd: Path, env: Mapping[str, str] | None =
         f"run `massgen-skill setup` or see {SETUP_GUIDE}",
         ExitCode.ENV_NOT_READY,
     )
-
-
-def api_keys_present(env: Mapping[str, str] | None = None) -> list[str]:
-    env = os.environ if env is None else env
-    return [name for name in API_KEY_NAMES if env.get(name)]
 
 
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:

@@ -40,10 +40,9 @@ class BackendInfo:
 
 
 def _known_keys() -> set[str]:
-    from massgen_skill.checks import BACKEND_KEYS
     from massgen_skill.config import API_KEY_NAMES
 
-    return set(API_KEY_NAMES) | {n for names in BACKEND_KEYS.values() for n in names}
+    return set(API_KEY_NAMES)
 
 
 def _find_key(row: str, start: int, known: Collection[str]) -> tuple[str, int] | None:
