@@ -219,16 +219,21 @@ def resolve_run(ref: str | None, project_dir: Path) -> RunRecord:
 # --- liveness -----------------------------------------------------------------------------------------
 
 
-def process_start_time(pid: int) -> int | None:
-    """Start time of a process in clock ticks (Linux /proc), to tell a live pid from a reused one."""
+def process_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first); None without /proc."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name may hold spaces and parentheses: split after the last ')'.
-    rest = stat[stat.rfind(")") + 2 :].split()
+    return stat[stat.rfind(")") + 2 :].split()
+
+
+def process_start_time(pid: int) -> int | None:
+    """Start time of a process in clock ticks (Linux /proc), to tell a live pid from a reused one."""
+    fields = process_stat(pid)
     try:
-        return int(rest[19])
+        return int(fields[19]) if fields else None
     except (IndexError, ValueError):
         return None
 

@@ -247,11 +247,10 @@ def _running(pid: int, start: int | None) -> bool:
     """Alive and not a zombie (an exited child its parent has not reaped yet still answers kill 0)."""
     if not records.is_alive(pid, start):
         return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+    fields = records.process_stat(pid)
+    if not fields:
         return True  # no /proc (or it just went): kill 0 said alive
-    return stat[stat.rfind(")") + 2 :][:1] not in ("Z", "X")
+    return fields[0][:1] not in ("Z", "X")
 
 
 def _log_dir_created(root: Path) -> float | None:
