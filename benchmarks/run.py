@@ -45,7 +45,8 @@ sys.path[:0] = [str(REPO), str(TESTS)]
 
 from fake_massgen import EXECUTABLE as FAKE_MASSGEN  # noqa: E402  (stdlib-only package)
 
-from massgen_skill import layout, records  # noqa: E402
+from massgen_skill.massgen import layout  # noqa: E402
+from massgen_skill.run import records  # noqa: E402
 
 PY = os.path.realpath(sys.executable)
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -538,8 +539,8 @@ def fig_overhead(bench: Bench, report: Report, rounds: int) -> float:
 
 
 _IMPORTS_RUN = (
-    "massgen_skill.cli, massgen_skill.commands.run, massgen_skill.runplan, massgen_skill.launcher, "
-    "massgen_skill.relay"
+    "massgen_skill.cli, massgen_skill.commands.run, massgen_skill.prepare.plan, massgen_skill.run.launcher, "
+    "massgen_skill.run.relay"
 )
 
 

@@ -427,14 +427,14 @@ def test_unwritable_sqlite_target(multi: Path, tmp_path: Path) -> None:
 def _fake_records(
     monkeypatch: pytest.MonkeyPatch, log_dir: str | None, seen: list[tuple[str | None, Path]]
 ) -> None:
-    module = types.ModuleType("massgen_skill.records")
+    module = types.ModuleType("massgen_skill.run.records")
 
     def resolve_run(ref: str | None, project_dir: Path) -> object:
         seen.append((ref, project_dir))
         return types.SimpleNamespace(log_dir=log_dir)
 
     module.resolve_run = resolve_run  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "massgen_skill.records", module)
+    monkeypatch.setitem(sys.modules, "massgen_skill.run.records", module)
 
 
 def test_run_id_and_latest_resolve_through_records(
@@ -455,7 +455,7 @@ def test_run_without_log_dir_or_records_is_not_found(
     _fake_records(monkeypatch, None, [])
     assert main(["analyze", "run-1"]) == ExitCode.NOT_FOUND
     assert "no log folder" in capsys.readouterr().err
-    monkeypatch.setitem(sys.modules, "massgen_skill.records", None)  # import fails
+    monkeypatch.setitem(sys.modules, "massgen_skill.run.records", None)  # import fails
     assert main(["analyze", "latest"]) == ExitCode.NOT_FOUND
     assert "pass a log folder" in capsys.readouterr().err
 

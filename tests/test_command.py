@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from massgen_skill import flags
-from massgen_skill.command import MassgenCommand, RunOptions, build
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.intent import CWD_CONTEXTS, EXECUTE_MODES, MODES, Decision
+from massgen_skill.massgen import flags
+from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
+from massgen_skill.prepare.intent import CWD_CONTEXTS, EXECUTE_MODES, MODES, Decision
 
 SHARED = Path(os.environ.get("MASSGEN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 CONTRACT = SHARED / "massgen-cli-contract.md"

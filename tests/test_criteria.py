@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from massgen_skill import criteria as C
-from massgen_skill import flags
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.massgen import flags
+from massgen_skill.prepare import criteria as C
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -107,7 +107,7 @@ def test_schema_ships_in_the_package_and_is_valid_draft_2020_12() -> None:
     schema = C.load_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     Draft202012Validator.check_schema(schema)
-    assert (REPO / "massgen_skill" / C.SCHEMA_NAME).is_file()
+    assert (REPO / "massgen_skill" / "prepare" / C.SCHEMA_NAME).is_file()
     Draft202012Validator(schema).validate(valid_document())
     criterion = schema["$defs"]["criterion"]
     assert tuple(criterion["properties"]["category"]["enum"]) == C.CATEGORIES
@@ -831,7 +831,7 @@ def test_cli_usage_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFi
 def test_jsonschema_is_imported_lazily() -> None:
     code = (
         "import sys\n"
-        "import massgen_skill.criteria, massgen_skill.commands.criteria\n"
+        "import massgen_skill.prepare.criteria, massgen_skill.commands.criteria\n"
         "from massgen_skill.cli import main\n"
         "assert main(['criteria', 'presets']) == 0\n"
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported eagerly'\n"

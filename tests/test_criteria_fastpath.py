@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from massgen_skill import criteria as C
+from massgen_skill.prepare import criteria as C
 
 REPO = Path(__file__).resolve().parents[1]
 

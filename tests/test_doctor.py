@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from massgen_skill import checks
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.locate import INSTALL_HINT
+from massgen_skill.massgen.program import INSTALL_HINT
+from massgen_skill.prepare import checks
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "massgen_0.1.97"
 SECRET = "sk-test-secret-value-0123456789"
@@ -227,8 +227,8 @@ def test_default_port_taken_names_the_port_a_web_run_would_use(doctor_env, capsy
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         held = sock.getsockname()[1]
-        monkeypatch.setattr("massgen_skill.flags.DEFAULT_WEB_PORT", held)
-        monkeypatch.setattr("massgen_skill.ports.DEFAULT_WEB_PORT", held)
+        monkeypatch.setattr("massgen_skill.massgen.flags.DEFAULT_WEB_PORT", held)
+        monkeypatch.setattr("massgen_skill.prepare.ports.DEFAULT_WEB_PORT", held)
         _, found = doctor(capsys, "--no-validate")
     port = found["web port"]
     assert port["status"] == "ok" and port["detail"].startswith(f"{held} is taken; a web run would use ")
@@ -239,8 +239,8 @@ def test_default_port_free(doctor_env, capsys, monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         free = sock.getsockname()[1]
-    monkeypatch.setattr("massgen_skill.flags.DEFAULT_WEB_PORT", free)
-    monkeypatch.setattr("massgen_skill.ports.DEFAULT_WEB_PORT", free)
+    monkeypatch.setattr("massgen_skill.massgen.flags.DEFAULT_WEB_PORT", free)
+    monkeypatch.setattr("massgen_skill.prepare.ports.DEFAULT_WEB_PORT", free)
     _, found = doctor(capsys, "--no-validate")
     assert found["web port"]["detail"] == f"{free} free"
 

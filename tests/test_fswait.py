@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from massgen_skill.fswait import DirWaiter
+from massgen_skill.follow.fswait import DirWaiter
 
 
 @pytest.fixture

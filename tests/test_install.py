@@ -13,7 +13,7 @@ import pytest
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.installer import MANIFEST, Bundle, install_copy, locate_bundle, sha256, uninstall
+from massgen_skill.setup.installer import MANIFEST, Bundle, install_copy, locate_bundle, sha256, uninstall
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_DIRS = {

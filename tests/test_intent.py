@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from massgen_skill.intent import (
+from massgen_skill.prepare.intent import (
     AUTO,
     CWD_CONTEXTS,
     EXECUTE_MODES,

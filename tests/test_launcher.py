@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from massgen_skill import launcher
-from massgen_skill.command import RunOptions, build
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.intent import Request, decide
-from massgen_skill.status import progress_for
+from massgen_skill.massgen.status import progress_for
+from massgen_skill.prepare.argv import RunOptions, build
+from massgen_skill.prepare.intent import Request, decide
+from massgen_skill.run import launcher
 
-BUNDLE = str(Path(launcher.__file__).resolve().parent.parent)
+BUNDLE = str(Path(launcher.__file__).resolve().parents[2])
 
 
 def test_child_env_drops_claudecode_sets_unbuffered_and_hides_the_bundle_from_massgen():

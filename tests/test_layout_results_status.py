@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from massgen_skill import layout, results, status
-from massgen_skill.status import AgentProgress, Progress, progress_for, read_json, summarise
+from massgen_skill.follow import results
+from massgen_skill.massgen import layout, status
+from massgen_skill.massgen.status import AgentProgress, Progress, progress_for, read_json, summarise
 
 SAMPLES = Path(
     os.environ.get(

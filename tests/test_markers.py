@@ -12,8 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from massgen_skill import markers
-from massgen_skill.markers import MAX_LINE, LineSplitter, Marker, MarkerParser, review_approved, strip_ansi
+from massgen_skill.massgen import markers
+from massgen_skill.massgen.markers import (
+    MAX_LINE,
+    LineSplitter,
+    Marker,
+    MarkerParser,
+    review_approved,
+    strip_ansi,
+)
 
 SAMPLES = Path(
     os.environ.get(

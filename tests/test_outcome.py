@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from massgen_skill import results
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.outcome import RESULT_WORDS, Evidence, Outcome, decide
-from massgen_skill.status import AgentProgress, Progress, progress_for
+from massgen_skill.follow import results
+from massgen_skill.massgen.status import AgentProgress, Progress, progress_for
+from massgen_skill.run.outcome import RESULT_WORDS, Evidence, Outcome, decide
 
 SAMPLES = Path(
     os.environ.get(

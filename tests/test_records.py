@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from massgen_skill import records
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.records import RunRecord
+from massgen_skill.run import records
+from massgen_skill.run.records import RunRecord
 
 linux_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 

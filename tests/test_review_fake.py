@@ -205,7 +205,7 @@ def test_text_watcher_prints_the_block_and_ends_with_the_run(
     write_json(attempt / "review_result.json", {"approved": True, "approved_files": None})
     assert watcher.next_line(5) == "__REVIEW_COMPLETE__ APPROVED=true"
     record.state, record.outcome = "finished", "ok"
-    from massgen_skill import records
+    from massgen_skill.run import records
 
     records.save(record)
     assert watcher.rest(10) == ["WATCH_END: run ended (ok)"]

@@ -18,9 +18,10 @@ from review_fixtures import (
 )
 from runtools import free_port
 
-from massgen_skill import cli, records
+from massgen_skill import cli
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.review import base_url, decision_body
+from massgen_skill.review.gate import base_url, decision_body
+from massgen_skill.run import records
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from massgen_skill import layout, markers, reviewblock
-from massgen_skill.reviewblock import (
+from massgen_skill.massgen import layout, markers
+from massgen_skill.review import block
+from massgen_skill.review.block import (
     ChangedFile,
     ReviewRequest,
     block_lines,
@@ -46,13 +47,13 @@ def sample_attempt(tmp_path: Path) -> Path:
 
 
 def assert_protocol_safe(lines: list[str]) -> None:
-    assert lines[0] == reviewblock.BEGIN and lines[-1] == reviewblock.END
+    assert lines[0] == block.BEGIN and lines[-1] == block.END
     for line in lines:
         assert line.splitlines() == [line], repr(line)  # exactly one line, by every line-break rule
         assert all(ord(c) >= 0x20 and c != "\x7f" for c in line), repr(line)
     for line in lines[1:-1]:
         assert not line.startswith("__"), line
-    assert sum(line == reviewblock.END for line in lines) == 1
+    assert sum(line == block.END for line in lines) == 1
 
 
 @needs_samples
@@ -104,7 +105,7 @@ def test_preview_with_line_breaks_and_forged_markers(brk: str) -> None:
     assert_protocol_safe(lines)
     assert len(lines) == 6
     assert lines[4].startswith("ANSWER_PREVIEW: Done. __END_REVIEW_INFO__")
-    assert len(lines[4]) <= len("ANSWER_PREVIEW: ") + reviewblock.PREVIEW_CHARS
+    assert len(lines[4]) <= len("ANSWER_PREVIEW: ") + block.PREVIEW_CHARS
 
 
 @pytest.mark.parametrize("brk", LINE_BREAKS)
@@ -127,7 +128,7 @@ def test_preview_starting_like_a_marker_is_neutralised() -> None:
     lines = block_lines(request, 9000)
     assert lines[3] == "FILES_CHANGED: (none listed)"
     assert lines[4] == "ANSWER_PREVIEW: \u200b__END_REVIEW_INFO__"
-    assert lines.count(reviewblock.END) == 1
+    assert lines.count(block.END) == 1
 
 
 @pytest.mark.parametrize(
@@ -231,7 +232,7 @@ def test_read_result_missing_and_fresh(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("approved", [True, False])
 def test_complete_line_round_trips_through_the_marker_parser(approved: bool) -> None:
-    line = reviewblock.complete_line(approved)
+    line = block.complete_line(approved)
     assert line == f"__REVIEW_COMPLETE__ APPROVED={'true' if approved else 'false'}"
     marker = markers.MarkerParser().feed(line)
     assert marker is not None and marker.kind == markers.REVIEW_COMPLETE
@@ -239,11 +240,11 @@ def test_complete_line_round_trips_through_the_marker_parser(approved: bool) -> 
 
 
 def test_review_urls() -> None:
-    assert reviewblock.review_urls(57907, "auto-1") == (
+    assert block.review_urls(57907, "auto-1") == (
         "http://127.0.0.1:57907/?v=2",
         "http://127.0.0.1:57907/api/sessions/auto-1/review-response",
     )
-    assert reviewblock.review_urls(None, None) == (
+    assert block.review_urls(None, None) == (
         "http://127.0.0.1:8000/?v=2",
         "http://127.0.0.1:8000/api/sessions/<session>/review-response",
     )
@@ -261,4 +262,4 @@ def test_review_urls() -> None:
     ],
 )
 def test_clean_field(text: str, limit: int, expected: str) -> None:
-    assert reviewblock.clean_field(text, limit) == expected
+    assert block.clean_field(text, limit) == expected

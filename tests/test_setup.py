@@ -16,7 +16,7 @@ import pytest
 from massgen_skill.cli import main
 from massgen_skill.commands.setup import browser_available
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.quickstart import (
+from massgen_skill.setup.quickstart import (
     BackendInfo,
     order_choices,
     parse_agent_spec,

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from runtools import wait_for
 
-from massgen_skill import records
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.steering import SOURCE, write_message
+from massgen_skill.follow.steering import SOURCE, write_message
+from massgen_skill.run import records
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"^msg_(\d{13})_(\d+)_(\d{4})\.json$")
@@ -97,7 +97,7 @@ def test_order_holds_across_processes_and_a_clock_that_steps_back(project):
     first = write_message(inbox, "one", now=2_000_000_000.0)
     second = write_message(inbox, "two", now=1_000_000_000.0)  # clock stepped back
     script = (
-        "import sys; from pathlib import Path; from massgen_skill.steering import write_message; "
+        "import sys; from pathlib import Path; from massgen_skill.follow.steering import write_message; "
         "print(write_message(Path(sys.argv[1]), 'three', now=1.0).path.name)"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

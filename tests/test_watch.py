@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from review_fixtures import make_run, request_data, save_record, session_root, status_data, write_json
 
-from massgen_skill import cli, records
+from massgen_skill import cli
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.review import ReviewTarget, resolve_target
-from massgen_skill.reviewblock import BEGIN, END
-from massgen_skill.watch import ReviewTracker, WatchSettings, is_massgen_argv, watch
+from massgen_skill.follow.watch import ReviewTracker, WatchSettings, is_massgen_argv, watch
+from massgen_skill.review.block import BEGIN, END
+from massgen_skill.review.gate import ReviewTarget, resolve_target
+from massgen_skill.run import records
 
 NS = 1_000_000_000
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from massgen_skill import layout
 from massgen_skill.analysis.coerce import as_dict, as_str
 from massgen_skill.analysis.model import AttemptAnalysis, TurnAnalysis
 from massgen_skill.analysis.read import AttemptFiles, read_small
+from massgen_skill.massgen import layout
 
 PREVIEW_CHARS = 400  # of the final answer, shown in the report (twice that is kept)
 

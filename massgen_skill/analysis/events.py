@@ -10,9 +10,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from massgen_skill import layout
 from massgen_skill.analysis.clock import Clock, parse_iso
 from massgen_skill.analysis.coerce import as_bool, as_dict, as_float, as_int_or_none, as_list, as_str
+from massgen_skill.massgen import layout
 
 TimedEvent = tuple[int, dict[str, Any], float | None]
 

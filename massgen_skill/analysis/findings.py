@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from massgen_skill import layout
 from massgen_skill.analysis.model import AttemptAnalysis, Finding, TurnAnalysis
+from massgen_skill.massgen import layout
 from massgen_skill.output import one_line
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from massgen_skill import layout
 from massgen_skill.analysis.coerce import as_dict, as_float
 from massgen_skill.analysis.model import FileState
+from massgen_skill.massgen import layout
 
 ANSWER_DIR_RE = re.compile(r"^\d{8}_\d{6}_\d{6}$")  # <agent_id>/<YYYYMMDD_HHMMSS_ffffff>/
 NOT_AGENT_DIRS = frozenset({layout.FINAL_DIR, "agent_outputs", "streaming_buffers"})

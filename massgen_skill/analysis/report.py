@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from massgen_skill import layout
 from massgen_skill.analysis.answer import PREVIEW_CHARS
 from massgen_skill.analysis.markdown import Raw, cell, money, secs, table
 from massgen_skill.analysis.model import Analysis, AttemptAnalysis, Finding, TurnAnalysis
 from massgen_skill.analysis.sqlite_export import SQLITE_TABLES
 from massgen_skill.analysis.write import atomic_write_text
+from massgen_skill.massgen import layout
 from massgen_skill.output import one_line
 
 REPORT_NAME = "ANALYSIS_REPORT.md"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from massgen_skill import layout
 from massgen_skill.analysis.answer import turn_answer_path
 from massgen_skill.analysis.attempt import analyze_attempt
 from massgen_skill.analysis.findings import turn_findings
 from massgen_skill.analysis.model import Analysis, TurnAnalysis
 from massgen_skill.analysis.target import locate, looks_like_attempt
+from massgen_skill.massgen import layout
 
 
 def analyze_log_dir(path: Path, turn: int | None = None) -> Analysis:

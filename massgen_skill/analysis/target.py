@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from massgen_skill import layout
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.massgen import layout
 
 _LOG_MARKERS = (
     layout.STATUS_FILE,

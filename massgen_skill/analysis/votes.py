@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from massgen_skill import layout
 from massgen_skill.analysis.agents import Roster
 from massgen_skill.analysis.clock import Clock, parse_stamp
 from massgen_skill.analysis.coerce import as_bool, as_dict, as_float, as_int, as_list, as_str
 from massgen_skill.analysis.events import TimedEvent
 from massgen_skill.analysis.model import AttemptAnalysis, Vote
 from massgen_skill.analysis.read import AttemptFiles
+from massgen_skill.massgen import layout
 
 
 def collect_votes(files: AttemptFiles, events: list[TimedEvent], clock: Clock) -> list[Vote]:

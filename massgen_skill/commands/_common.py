@@ -60,6 +60,6 @@ def project_dir(args: argparse.Namespace) -> Path:
 
 
 def resolve(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from massgen_skill.records import resolve_run
+    from massgen_skill.run.records import resolve_run
 
     return resolve_run(args.run_ref, project_dir(args))

@@ -61,7 +61,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _resolve_run(ref: str | None, project_dir: Path) -> Path:
     """A run id, 'latest' or nothing → the run's session root, via the run records."""
     try:
-        from massgen_skill.records import resolve_run
+        from massgen_skill.run.records import resolve_run
     except ImportError:
         raise SkillError(
             "cannot look up runs here (run records are unavailable); pass a log folder instead",
@@ -77,7 +77,7 @@ def _resolve_run(ref: str | None, project_dir: Path) -> Path:
 
 def _inside_log_tree(path: Path) -> bool:
     """A file inside turn_N/ (status.json, events.jsonl, …) names its log folder too."""
-    from massgen_skill import layout
+    from massgen_skill.massgen import layout
 
     if not path.is_file():
         return False

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from massgen_skill.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from massgen_skill.criteria import CriteriaReport
+    from massgen_skill.prepare.criteria import CriteriaReport
 
 _CHECK_EPILOG = """\
 Checks a criteria file against the skill's format and rules, and reports every problem at once.
@@ -83,7 +83,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "presets":
         return _presets(args.json)
-    from massgen_skill import criteria
+    from massgen_skill.prepare import criteria
 
     report = criteria.load_criteria(args.file)
     if args.action == "check":
@@ -131,8 +131,8 @@ def _check(report: CriteriaReport, as_json: bool) -> int:
 
 
 def _translate(report: CriteriaReport, as_json: bool) -> int:
-    from massgen_skill.criteria import translate
     from massgen_skill.output import print_json
+    from massgen_skill.prepare.criteria import translate
 
     if not report.ok:
         if as_json:
@@ -150,9 +150,9 @@ def _translate(report: CriteriaReport, as_json: bool) -> int:
 
 
 def _presets(as_json: bool) -> int:
-    from massgen_skill import flags
-    from massgen_skill.criteria import PRESETS
+    from massgen_skill.massgen import flags
     from massgen_skill.output import print_json
+    from massgen_skill.prepare.criteria import PRESETS
 
     if as_json:
         print_json(

@@ -23,7 +23,7 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from massgen_skill.inspection import VALIDATE_TIMEOUT
+    from massgen_skill.massgen.inspection import VALIDATE_TIMEOUT
 
     parser.epilog = EPILOG
     parser.add_argument("--config", metavar="FILE", help="check this config instead of massgen's own lookup")
@@ -42,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from massgen_skill import __version__, checks
+    from massgen_skill import __version__
     from massgen_skill.exitcodes import ExitCode
     from massgen_skill.output import print_json
+    from massgen_skill.prepare import checks
 
     cwd = Path(os.getcwd())
     env = dict(os.environ)
@@ -54,10 +55,12 @@ def run(args: argparse.Namespace) -> int:
 
     probed: dict[str, str] = {}
     if program is not None and program.how != "uvx":
-        from massgen_skill.locate import installed_version
+        from massgen_skill.massgen.program import installed_version
 
         if None in (installed_version(program, "massgen"), installed_version(program, "mcp")):
-            from massgen_skill.inspection import probe_versions  # no dist-info beside the script: ask Python
+            from massgen_skill.massgen.inspection import (
+                probe_versions,  # no dist-info beside the script: ask Python
+            )
 
             probed = probe_versions(program, cwd)
     version = checks.check_version(program, probed.get("massgen"))
@@ -96,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _validity(args, program, config, mcp, cwd):  # type: ignore[no-untyped-def]
-    from massgen_skill import checks
-    from massgen_skill.config import SETUP_GUIDE
+    from massgen_skill.massgen.config import SETUP_GUIDE
+    from massgen_skill.prepare import checks
 
     name = "config valid"
     if config is None:
@@ -108,7 +111,7 @@ def _validity(args, program, config, mcp, cwd):  # type: ignore[no-untyped-def]
         return checks.Check(name, checks.SKIP, f"{config.path} is one of massgen's packaged examples")
     if args.no_validate:
         return checks.Check(name, checks.SKIP, "skipped (--no-validate)")
-    from massgen_skill.inspection import validate_config
+    from massgen_skill.massgen.inspection import validate_config
 
     outcome = validate_config(program, config.path, cwd, timeout=max(1.0, args.validate_timeout))
     detail = f"massgen --validate: {outcome.summary()}"

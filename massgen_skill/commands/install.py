@@ -26,7 +26,7 @@ examples:
 
 
 def _table() -> str:
-    from massgen_skill.installer import AGENT_DIRS, SKILL_NAME
+    from massgen_skill.setup.installer import AGENT_DIRS, SKILL_NAME
 
     rows = [f"  {'agent':<13} {'--user (default)':<29} --project (under the current folder)"]
     for agent, (user, project) in AGENT_DIRS.items():
@@ -46,7 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    from massgen_skill.installer import AGENT_DIRS
+    from massgen_skill.setup.installer import AGENT_DIRS
 
     parser.add_argument(
         "--agent", choices=tuple(AGENT_DIRS), help="the coding agent whose skills folder to use"
@@ -67,7 +67,7 @@ def target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     import os
     from pathlib import Path
 
-    from massgen_skill.installer import SKILL_NAME, skills_dir
+    from massgen_skill.setup.installer import SKILL_NAME, skills_dir
 
     home = Path(os.environ.get("HOME") or Path.home())
     folder = skills_dir(args.agent, args.project, args.dest, home, Path(os.getcwd()))
@@ -119,7 +119,7 @@ def _headline(outcome, verb: str) -> str:  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     from massgen_skill.exitcodes import ExitCode
-    from massgen_skill.installer import install_copy, install_link, locate_bundle
+    from massgen_skill.setup.installer import install_copy, install_link, locate_bundle
 
     dest = target(args)
     bundle = locate_bundle()

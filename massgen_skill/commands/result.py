@@ -26,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from massgen_skill import records
+    from massgen_skill.run import records
 
     if args.log_dir:
         folder = Path(args.log_dir)
@@ -42,8 +42,9 @@ def _target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill import records, results
+    from massgen_skill.follow import results
     from massgen_skill.output import print_json
+    from massgen_skill.run import records
 
     if args.max_chars <= 0:
         raise SkillError("--max-chars must be > 0")

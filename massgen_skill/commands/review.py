@@ -101,8 +101,8 @@ def bounded_diff(diff: str, full: bool, max_lines: int) -> tuple[list[str], int]
 
 def _show(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from massgen_skill.output import print_json
-    from massgen_skill.review import DIFF_LINES
-    from massgen_skill.reviewblock import PREVIEW_CHARS, clean_field
+    from massgen_skill.review.block import PREVIEW_CHARS, clean_field
+    from massgen_skill.review.gate import DIFF_LINES
 
     lines, total = bounded_diff(pending.diff, args.full, DIFF_LINES)
     files = [{"path": f.path, "status": f.status, "context": f.context} for f in pending.files]
@@ -145,8 +145,8 @@ def _show(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-un
 
 def _decide(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from massgen_skill.output import print_json
-    from massgen_skill.review import check_files, check_landed, decision_body, send_and_confirm
-    from massgen_skill.reviewblock import clean_field
+    from massgen_skill.review.block import clean_field
+    from massgen_skill.review.gate import check_files, check_landed, decision_body, send_and_confirm
 
     approve = args.action == "approve"
     chosen = check_files(pending, args.files) if approve and args.files else None
@@ -181,7 +181,7 @@ def _decide(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.review import connect, find_pending, resolve_target
+    from massgen_skill.review.gate import connect, find_pending, resolve_target
 
     target = resolve_target(args.run_ref, project_dir(args))
     conn = connect(target, args.url, args.allow_remote, args.http_timeout)

@@ -7,10 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from massgen_skill import flags
 from massgen_skill.commands._common import positive_int, seconds
 from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
-from massgen_skill.intent import AUTO, CWD_CONTEXTS, EXECUTE_MODES, MODES
+from massgen_skill.massgen import flags
+from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, EXECUTE_MODES, MODES
 
 EPILOG = f"""\
 The task is the last argument; a task that starts with "-" goes after "--". Options after the task are an
@@ -107,7 +107,7 @@ def _check_nothing_after_task(argv: list[str], task: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.runplan import execute, plan_run
+    from massgen_skill.prepare.plan import execute, plan_run
 
     _check_nothing_after_task(args.raw_argv, args.task)
     task = _read_task(args)

@@ -26,8 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from massgen_skill import records
     from massgen_skill.output import print_json
+    from massgen_skill.run import records
 
     found = records.list_records(Path(args.project).resolve())
     rows = [

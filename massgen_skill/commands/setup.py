@@ -98,9 +98,9 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from massgen_skill import checks
     from massgen_skill.exitcodes import ExitCode, SkillError
-    from massgen_skill.quickstart import parse_agent_spec
+    from massgen_skill.prepare import checks
+    from massgen_skill.setup.quickstart import parse_agent_spec
 
     try:
         specs = [parse_agent_spec(value) for value in args.agents]
@@ -149,7 +149,7 @@ class Setup:
     # --- headless ----------------------------------------------------------------------------------------
 
     def headless(self, specs: list[dict[str, str]]) -> int:
-        from massgen_skill import flags
+        from massgen_skill.massgen import flags
 
         self.data["mode"] = "headless"
         backends = self._choices(specs)
@@ -162,8 +162,8 @@ class Setup:
         self._confirm([f"writes {target}" + (" (replacing the file there)" if target.exists() else "")])
         if self.args.dry_run:
             return self._dry_run(argv, backends)
-        from massgen_skill.inspection import run_bounded
-        from massgen_skill.quickstart import parse_quickstart
+        from massgen_skill.massgen.inspection import run_bounded
+        from massgen_skill.setup.quickstart import parse_quickstart
 
         timeout = self.args.timeout or 900.0
         done = run_bounded(argv, self.cwd, timeout, self.env)
@@ -188,7 +188,7 @@ class Setup:
             "docker": summary.docker,
             "skills": summary.skills,
         }
-        from massgen_skill.quickstart import QUICKSTART_SUCCESS
+        from massgen_skill.setup.quickstart import QUICKSTART_SUCCESS
 
         config = self._abs(summary.config_path) if summary.config_path else None
         if summary.status != QUICKSTART_SUCCESS:
@@ -196,12 +196,12 @@ class Setup:
         return self._finish(config, None)
 
     def _choices(self, specs: list[dict[str, str]]) -> list:  # type: ignore[type-arg]
-        from massgen_skill import flags
-        from massgen_skill.checks import key_sources
         from massgen_skill.exitcodes import SkillError
-        from massgen_skill.inspection import run_bounded
+        from massgen_skill.massgen import flags
+        from massgen_skill.massgen.inspection import run_bounded
         from massgen_skill.output import warn
-        from massgen_skill.quickstart import order_choices, parse_list_backends
+        from massgen_skill.prepare.checks import key_sources
+        from massgen_skill.setup.quickstart import order_choices, parse_list_backends
 
         listing = run_bounded([*self.program.argv, flags.LIST_BACKENDS], self.cwd, 120.0, self.env)
         backends = parse_list_backends(listing.stdout) if listing.returncode == 0 else []
@@ -244,9 +244,9 @@ class Setup:
     # --- browser ------------------------------------------------------------------------------------------
 
     def browser(self) -> int:
-        from massgen_skill import flags
-        from massgen_skill.checks import claimed_ports
-        from massgen_skill.ports import choose
+        from massgen_skill.massgen import flags
+        from massgen_skill.prepare.checks import claimed_ports
+        from massgen_skill.prepare.ports import choose
 
         self.data["mode"] = "browser"
         port, _ = choose(None, claimed_ports(self.cwd))
@@ -271,9 +271,9 @@ class Setup:
         import time
         from collections import deque
 
-        from massgen_skill.launcher import child_env
-        from massgen_skill.markers import strip_ansi
+        from massgen_skill.massgen.markers import strip_ansi
         from massgen_skill.output import info
+        from massgen_skill.run.launcher import child_env
 
         try:
             proc = subprocess.Popen(
@@ -341,8 +341,8 @@ class Setup:
                 None, f"the wizard was cancelled or failed (massgen exit {code}){': ' + said if said else ''}"
             )
         if "config_saved" not in self.data:
-            from massgen_skill.config import find_config
             from massgen_skill.exitcodes import SkillError
+            from massgen_skill.massgen.config import find_config
 
             with contextlib.suppress(SkillError):
                 self.data["config_saved"] = find_config(None, self.cwd, self.env).path
@@ -353,7 +353,7 @@ class Setup:
     def _target(self):  # type: ignore[no-untyped-def]
         from pathlib import Path
 
-        from massgen_skill.config import PROJECT_CONFIG
+        from massgen_skill.massgen.config import PROJECT_CONFIG
 
         return (
             Path(self.args.config).expanduser().resolve() if self.args.config else self.cwd / PROJECT_CONFIG
@@ -405,15 +405,15 @@ class Setup:
         return int(ExitCode.OK)
 
     def _finish(self, config: str | None, problem: str | None) -> int:
-        from massgen_skill.checks import self_command
         from massgen_skill.exitcodes import ExitCode
         from massgen_skill.output import print_json
+        from massgen_skill.prepare.checks import self_command
 
         code = ExitCode.ENV_NOT_READY
         if config:
             self.line("CONFIG", config)
         if config and problem is None:
-            from massgen_skill.inspection import validate_config
+            from massgen_skill.massgen.inspection import validate_config
 
             outcome = validate_config(self.program, config, self.cwd, env=self.env)
             self.data["validation"] = {

@@ -24,8 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def describe(record) -> dict:  # type: ignore[no-untyped-def]
     """Record + live progress, as one dict (shared by status and wait)."""
-    from massgen_skill.records import ACTIVE_STATES, effective_state
-    from massgen_skill.status import progress_for
+    from massgen_skill.massgen.status import progress_for
+    from massgen_skill.run.records import ACTIVE_STATES, effective_state
 
     state = effective_state(record)
     progress = progress_for(Path(record.log_dir) if record.log_dir else None, state not in ACTIVE_STATES)
@@ -45,7 +45,7 @@ def describe(record) -> dict:  # type: ignore[no-untyped-def]
 
 
 def render(info: dict) -> str:
-    from massgen_skill.status import Progress, one_line
+    from massgen_skill.massgen.status import Progress, one_line
 
     progress = info["progress"]
     lines = [f"run {info['run_id']}: {info['state']}" + (f" ({info['outcome']})" if info["outcome"] else "")]

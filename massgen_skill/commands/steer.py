@@ -41,9 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from massgen_skill import records
     from massgen_skill.exitcodes import ExitCode, SkillError
     from massgen_skill.output import print_json, warn
+    from massgen_skill.run import records
 
     if len(args.words) > 2:
         raise SkillError(
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if agents:
         _check_agents(record, agents, warn)
 
-    from massgen_skill.steering import write_message
+    from massgen_skill.follow.steering import write_message
 
     sent = write_message(Path(record.inbox_dir), message, agents or None)
     data = {
@@ -102,7 +102,7 @@ def _check_agents(record, agents: list[str], warn) -> None:  # type: ignore[no-u
     from pathlib import Path
 
     from massgen_skill.exitcodes import SkillError
-    from massgen_skill.status import progress_for
+    from massgen_skill.massgen.status import progress_for
 
     progress = progress_for(Path(record.log_dir) if record.log_dir else None)
     known = [a.agent_id for a in progress.agents]

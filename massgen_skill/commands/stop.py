@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _wait_final(path, timeout: float):  # type: ignore[no-untyped-def]
-    from massgen_skill import records
+    from massgen_skill.run import records
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -39,10 +39,10 @@ def _wait_final(path, timeout: float):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill import records
     from massgen_skill.exitcodes import ExitCode
-    from massgen_skill.launcher import group_exists, stop_group
     from massgen_skill.output import print_json
+    from massgen_skill.run import records
+    from massgen_skill.run.launcher import group_exists, stop_group
 
     grace = max(0.1, args.grace)
     record = records.resolve_run(args.run_ref, project_dir(args))

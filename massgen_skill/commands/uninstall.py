@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from massgen_skill.commands.install import report, target
     from massgen_skill.exitcodes import ExitCode
-    from massgen_skill.installer import uninstall
+    from massgen_skill.setup.installer import uninstall
 
     outcome = uninstall(target(args), force=args.force, dry_run=args.dry_run)
     report(outcome, args, "removed")

@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _verdict(record, state: str) -> tuple[ExitCode | None, str]:  # type: ignore[no-untyped-def]
-    from massgen_skill import records
+    from massgen_skill.run import records
 
     if state == records.REVIEW_PENDING:
         return ExitCode.REVIEW_PENDING, "review pending"
@@ -43,10 +43,10 @@ def _verdict(record, state: str) -> tuple[ExitCode | None, str]:  # type: ignore
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill import records
     from massgen_skill.commands.status import describe, render
+    from massgen_skill.massgen.status import Progress, one_line
     from massgen_skill.output import print_json
-    from massgen_skill.status import Progress, one_line
+    from massgen_skill.run import records
 
     tty = sys.stderr.isatty() and not args.json
     ref = records.resolve_run(args.run_ref, project_dir(args))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from massgen_skill import flags, layout
-from massgen_skill import markers as mk
+from massgen_skill.massgen import flags, layout
+from massgen_skill.massgen import markers as mk
 
 from . import harness
 from .conftest import record_timing

@@ -23,11 +23,14 @@ from typing import Any
 
 import pytest
 
-from massgen_skill import criteria, flags, layout, records, reviewblock
-from massgen_skill.command import RunOptions, build
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.intent import CWD_CONTEXTS, EXECUTE_MODES, MODES, Request, decide
-from massgen_skill.outcome import RESULT_WORDS
+from massgen_skill.massgen import flags, layout
+from massgen_skill.prepare import criteria
+from massgen_skill.prepare.argv import RunOptions, build
+from massgen_skill.prepare.intent import CWD_CONTEXTS, EXECUTE_MODES, MODES, Request, decide
+from massgen_skill.review import block as reviewblock
+from massgen_skill.run import records
+from massgen_skill.run.outcome import RESULT_WORDS
 
 from . import harness
 from .conftest import record_timing

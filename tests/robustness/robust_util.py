@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from massgen_skill import cli, records
+from massgen_skill import cli
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.run import records
 
 
 def fuzz(examples: int) -> settings:

@@ -24,8 +24,9 @@ import pytest
 from robust_util import assert_clean, invoke_bounded
 from runtools import free_port, group_alive, relayed, wait_for
 
-from massgen_skill import layout, records
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.massgen import layout
+from massgen_skill.run import records
 
 E = ExitCode
 ROOT = Path(__file__).resolve().parents[2]

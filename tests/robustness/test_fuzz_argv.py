@@ -16,9 +16,10 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from robust_util import Project, assert_clean, dead_pid, fuzz, invoke_bounded, make_log_dir, make_record
 
-from massgen_skill import flags, records
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.intent import AUTO, CWD_CONTEXTS, MODES
+from massgen_skill.massgen import flags
+from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
+from massgen_skill.run import records
 
 E = ExitCode
 VALID_CRITERIA = {

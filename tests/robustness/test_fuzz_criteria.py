@@ -13,8 +13,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from robust_util import Project, assert_clean, fuzz, invoke
 
-from massgen_skill.criteria import MAX_BYTES
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.prepare.criteria import MAX_BYTES
 
 CHECK_CODES = {ExitCode.OK, ExitCode.INVALID_INPUT}
 

@@ -21,9 +21,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from robust_util import assert_clean, fuzz, invoke_bounded, make_log_dir
 
-from massgen_skill import layout
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.review import parse_review
+from massgen_skill.massgen import layout
+from massgen_skill.review.gate import parse_review
 
 E = ExitCode
 SID = "auto-0123456789ab"

@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from robust_util import fuzz
 
-from massgen_skill import markers
-from massgen_skill.markers import MAX_LINE, LineSplitter, MarkerParser, strip_ansi
+from massgen_skill.massgen import markers
+from massgen_skill.massgen.markers import MAX_LINE, LineSplitter, MarkerParser, strip_ansi
 
 KEYED = [
     markers.LOG_DIR,

@@ -17,8 +17,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from robust_util import Project, assert_clean, dead_pid, fuzz, invoke_bounded, make_log_dir
 
-from massgen_skill import records
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.run import records
 
 RUN_ID = "20261125-101500-aaaaaa"
 STATES = st.sampled_from(

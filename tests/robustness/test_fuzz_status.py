@@ -1,5 +1,5 @@
 """Generated status.json and review_request.json contents (truncated, wrong types, huge, deeply nested, not
-UTF-8) through status.summarise/progress_for, reviewblock.parse_request/block_lines, and
+UTF-8) through status.summarise/progress_for, block.parse_request/block_lines, and
 `massgen-skill status` on a record pointing at such a log dir. Nothing raises; every block line is one line;
 only BEGIN/END start with `__`.
 """
@@ -16,8 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from robust_util import Project, assert_clean, fuzz, invoke, make_log_dir, make_record
 
-from massgen_skill import layout, records, reviewblock, status
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.massgen import layout, status
+from massgen_skill.review import block
+from massgen_skill.run import records
 
 TEXTS = st.text(max_size=30) | st.sampled_from(
     [
@@ -194,14 +196,14 @@ def test_status_command_on_a_damaged_status_file(
 # --- review_request.json ------------------------------------------------------------------------------------
 
 
-def _check_block(request: reviewblock.ReviewRequest, port: int | None) -> None:
-    lines = reviewblock.block_lines(request, port)
-    assert lines[0] == reviewblock.BEGIN and lines[-1] == reviewblock.END
+def _check_block(request: block.ReviewRequest, port: int | None) -> None:
+    lines = block.block_lines(request, port)
+    assert lines[0] == block.BEGIN and lines[-1] == block.END
     for line in lines:
         assert len(line.splitlines()) == 1 and line == line.splitlines()[0], line
         assert not any(ch in line for ch in "\x00\x1b\x7f"), line
         line.encode("utf-8", "backslashreplace")
-    assert [line for line in lines if line.startswith("__")] == [reviewblock.BEGIN, reviewblock.END]
+    assert [line for line in lines if line.startswith("__")] == [block.BEGIN, block.END]
     assert all(line.split(": ", 1)[0].isupper() for line in lines[1:-1])
 
 
@@ -211,7 +213,7 @@ PORTS = st.none() | st.integers(-5, 70_000) | st.just(2**40)
 @fuzz(80)
 @given(data=REQUEST_LIKE | ANY_JSON, port=PORTS)
 def test_parse_request_and_block_any_shape(data: Any, port: int | None) -> None:
-    request = reviewblock.parse_request(data, Path("/x/review_request.json"), time.time())
+    request = block.parse_request(data, Path("/x/review_request.json"), time.time())
     if request is None:
         assert not isinstance(data, dict) or data.get("review_pending") is False
         return
@@ -226,9 +228,9 @@ def test_parse_request_and_block_any_shape(data: Any, port: int | None) -> None:
 @given(raw=file_bytes(REQUEST_LIKE), port=PORTS)
 def test_read_request_any_file(attempt: Path, raw: bytes, port: int | None) -> None:
     (attempt / layout.REVIEW_REQUEST).write_bytes(raw)
-    request = reviewblock.read_request(attempt)
+    request = block.read_request(attempt)
     if request is not None:
         _check_block(request, port)
     (attempt / layout.REVIEW_RESULT).write_bytes(raw)
-    result = reviewblock.read_result(attempt, 0.0)
+    result = block.read_result(attempt, 0.0)
     assert result is None or isinstance(result, dict)

@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from massgen_skill import layout, records, reviewblock
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.fswait import DirWaiter
-from massgen_skill.review import ReviewTarget, project_of
-from massgen_skill.status import read_json
+from massgen_skill.follow.fswait import DirWaiter
+from massgen_skill.massgen import layout
+from massgen_skill.massgen.status import read_json
+from massgen_skill.review import block
+from massgen_skill.review.gate import ReviewTarget, project_of
+from massgen_skill.run import records
 
 DEFAULT_INTERVAL = 0.25
 UNREADABLE_WARN_AFTER = 2.0  # seconds a review_request.json may stay unreadable before a warning
@@ -58,11 +60,9 @@ class WatchEvent:
     lines: list[str] = field(default_factory=list)  # text-mode stdout lines
 
 
-def pending_event(
-    number: int, request: reviewblock.ReviewRequest, attempt: Path, port: int | None
-) -> WatchEvent:
-    lines = reviewblock.block_lines(request, port)
-    url, api = reviewblock.review_urls(port, request.session_id)
+def pending_event(number: int, request: block.ReviewRequest, attempt: Path, port: int | None) -> WatchEvent:
+    lines = block.block_lines(request, port)
+    url, api = block.review_urls(port, request.session_id)
     return WatchEvent(
         "review_pending",
         {
@@ -71,7 +71,7 @@ def pending_event(
             "review_url": url,
             "review_api": api,
             "files": [{"path": f.path, "status": f.status} for f in request.files],
-            "answer_preview": reviewblock.clean_field(request.answer_preview, reviewblock.PREVIEW_CHARS),
+            "answer_preview": block.clean_field(request.answer_preview, block.PREVIEW_CHARS),
             "attempt_dir": str(attempt),
             "request_file": request.path,
             "block": lines,
@@ -82,7 +82,7 @@ def pending_event(
 
 def complete_event(number: int, result: dict[str, Any], attempt: Path) -> WatchEvent:
     approved = result.get("approved") is True
-    line = reviewblock.complete_line(approved)
+    line = block.complete_line(approved)
     files = result.get("approved_files")
     return WatchEvent(
         "review_complete",
@@ -106,7 +106,7 @@ def complete_event(number: int, result: dict[str, Any], attempt: Path) -> WatchE
 class _Open:
     number: int
     attempt: Path
-    request: reviewblock.ReviewRequest
+    request: block.ReviewRequest
     result_key: tuple[int, int] | None = None
 
 
@@ -148,7 +148,7 @@ class ReviewTracker:
         key = _stat_key(attempt / layout.REVIEW_REQUEST)
         if key is None or self._seen == (str(attempt), key):
             return events
-        request = reviewblock.read_request(attempt)
+        request = block.read_request(attempt)
         if request is None:
             self._unreadable(attempt)
             return events
@@ -159,7 +159,7 @@ class ReviewTracker:
         if self.open is not None:
             self.warn(f"review {self.open.number} got no {layout.REVIEW_RESULT} before a new review opened")
             self.open = None
-        result = reviewblock.read_result(attempt, request.mtime)
+        result = block.read_result(attempt, request.mtime)
         if result is not None and first:
             return events  # decided before this watcher started: history, not news
         if result is None and run_ended:
@@ -183,7 +183,7 @@ class ReviewTracker:
             if path.stat().st_mtime < current.request.mtime:
                 current.result_key = key  # answers an earlier review: never completes this one
                 return
-        result = reviewblock.read_result(current.attempt, current.request.mtime)
+        result = block.read_result(current.attempt, current.request.mtime)
         if result is None:
             return  # half-written: read it again on the next poll
         events.append(complete_event(current.number, result, current.attempt))

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from massgen_skill.markers import strip_ansi
+from massgen_skill.massgen.markers import strip_ansi
 
 LIST_TITLE = "MASSGEN SUPPORTED BACKENDS"
 MODELS_TITLE = "MODELS PER BACKEND"
@@ -40,7 +40,7 @@ class BackendInfo:
 
 
 def _known_keys() -> set[str]:
-    from massgen_skill.config import API_KEY_NAMES
+    from massgen_skill.massgen.config import API_KEY_NAMES
 
     return set(API_KEY_NAMES)
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from massgen_skill import atomic, flags
+from massgen_skill import atomic
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.massgen import flags
 
 # massgen 0.1.97's built-in criteria sets (flags.CRITERIA_PRESET), with their sizes (contract §6).
 PRESETS: dict[str, int] = {

@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from massgen_skill.config import API_KEY_NAMES, BACKEND_KEYS, SETUP_GUIDE, ConfigChoice, find_config
+from massgen_skill import PACKAGE_DIR
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.locate import (
+from massgen_skill.massgen.config import API_KEY_NAMES, BACKEND_KEYS, SETUP_GUIDE, ConfigChoice, find_config
+from massgen_skill.massgen.program import (
     INSTALL_HINT,
     MASSGEN_VERSION,
     MassgenProgram,
@@ -147,7 +148,7 @@ def self_command() -> str:
     """How the user calls massgen-skill here: the console script, else the skill folder's script."""
     if shutil.which("massgen-skill"):
         return "massgen-skill"
-    script = Path(__file__).resolve().parent.parent / "scripts" / "massgen_skill.sh"
+    script = PACKAGE_DIR.parent / "scripts" / "massgen_skill.sh"
     return str(script) if script.is_file() else f"{Path(sys.executable).name} -m massgen_skill"
 
 
@@ -263,15 +264,15 @@ def check_api_keys(config: ConfigChoice | None, cwd: Path, env: Mapping[str, str
 
 def claimed_ports(cwd: Path) -> list[int]:
     """Web ports of this project's live runs (massgen binds ~15 s after launch: a bind test alone races)."""
-    from massgen_skill import records
+    from massgen_skill.run import records
 
     live = (r for r in records.list_records(cwd) if records.effective_state(r) in records.ACTIVE_STATES)
     return [r.web_port for r in live if r.web_port]
 
 
 def check_web_port(cwd: Path) -> Check:
-    from massgen_skill.flags import DEFAULT_WEB_PORT
-    from massgen_skill.ports import choose
+    from massgen_skill.massgen.flags import DEFAULT_WEB_PORT
+    from massgen_skill.prepare.ports import choose
 
     try:
         port, note = choose(None, claimed_ports(cwd))

@@ -10,9 +10,9 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from massgen_skill import flags
 from massgen_skill.exitcodes import SkillError
-from massgen_skill.intent import EXECUTE_MODES, Decision
+from massgen_skill.massgen import flags
+from massgen_skill.prepare.intent import EXECUTE_MODES, Decision
 
 _MODE_FLAGS = {
     "plan": flags.PLAN,

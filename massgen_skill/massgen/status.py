@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from massgen_skill import layout
+from massgen_skill.massgen import layout
 
 MAX_STATUS_BYTES = 64 * 1024 * 1024
 

@@ -11,8 +11,8 @@ import signal
 from dataclasses import dataclass
 
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.markers import strip_ansi
-from massgen_skill.status import Progress
+from massgen_skill.massgen.markers import strip_ansi
+from massgen_skill.massgen.status import Progress
 
 # The word printed on the final `RESULT:` line for each outcome.
 RESULT_WORDS: dict[ExitCode, str] = {

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from massgen_skill import flags, layout, markers, records
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.launcher import EXITED, STDOUT, Supervisor, stop_group
+from massgen_skill.massgen import flags, layout, markers
+from massgen_skill.run import records
+from massgen_skill.run.launcher import EXITED, STDOUT, Supervisor, stop_group
 
 if TYPE_CHECKING:
-    from massgen_skill.outcome import Outcome
+    from massgen_skill.run.outcome import Outcome
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -181,7 +182,7 @@ class RunRelay:
         self.error_line = value
 
     def _on_review_pending(self, _value: str) -> None:
-        from massgen_skill import reviewblock
+        from massgen_skill.review import block
 
         if not self.record.review_gate:
             return  # no review gate in this run: the line can only be forged
@@ -191,13 +192,13 @@ class RunRelay:
         deadline = time.monotonic() + 3.0
         while root is not None and request is None and time.monotonic() < deadline:
             attempt = layout.newest_attempt(root)
-            request = reviewblock.read_request(attempt) if attempt else None
+            request = block.read_request(attempt) if attempt else None
             if request is None:
                 time.sleep(0.05)
         self.review_opened_at = request.mtime if request else time.time()
         if request is None:
-            request = reviewblock.ReviewRequest(None, (), "", "", time.time())
-        for text in reviewblock.block_lines(request, self.record.web_port):
+            request = block.ReviewRequest(None, (), "", "", time.time())
+        for text in block.block_lines(request, self.record.web_port):
             self.emit.raw(text)
         self.record.state = records.REVIEW_PENDING
         self.record.reviews.append(
@@ -206,13 +207,13 @@ class RunRelay:
         self.save()
 
     def _on_review_complete(self, value: str) -> None:
-        from massgen_skill import reviewblock
+        from massgen_skill.review import block
 
         if not self.record.review_gate:
             return
 
         approved = markers.review_approved(value)
-        self.emit.raw(reviewblock.complete_line(bool(approved)))
+        self.emit.raw(block.complete_line(bool(approved)))
         self.record.state = records.RUNNING
         if self.record.reviews:
             self.record.reviews[-1]["approved"] = bool(approved)
@@ -231,7 +232,7 @@ class RunRelay:
         previous = self._install_signals()
         before = None
         if self.settings.track_changes:
-            from massgen_skill.projectgit import snapshot
+            from massgen_skill.run.projectgit import snapshot
 
             before = snapshot(self.settings.cwd)
         try:
@@ -287,10 +288,10 @@ class RunRelay:
                 self.on_marker(marker)
 
     def _finish(self, code: int | None, supervisor: Supervisor, before: dict[str, float] | None) -> Outcome:
-        from massgen_skill import results
-        from massgen_skill.outcome import Evidence, decide
-        from massgen_skill.projectgit import changed_since
-        from massgen_skill.status import progress_for
+        from massgen_skill.follow import results
+        from massgen_skill.massgen.status import progress_for
+        from massgen_skill.run.outcome import Evidence, decide
+        from massgen_skill.run.projectgit import changed_since
 
         root = self._root()
         found = results.find(root, self.record.winner, self.answer_hint) if root else None
@@ -333,4 +334,7 @@ def _import_late_modules() -> None:
     """What only a running or finished run needs (review block, answer lookup, outcome, progress), imported
     once massgen has been started: off the path from `run` to massgen's launch, and long done before
     massgen's first line (it takes ~15 s to start)."""
-    from massgen_skill import outcome, projectgit, results, reviewblock, status  # noqa: F401
+    from massgen_skill.follow import results  # noqa: F401
+    from massgen_skill.massgen import status  # noqa: F401
+    from massgen_skill.review import block  # noqa: F401
+    from massgen_skill.run import outcome, projectgit  # noqa: F401

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from massgen_skill import layout, records, reviewblock
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.flags import WEB_HOST_DEFAULT
+from massgen_skill.massgen import layout
+from massgen_skill.massgen.flags import WEB_HOST_DEFAULT
 from massgen_skill.output import one_line
+from massgen_skill.review import block
+from massgen_skill.run import records
 
 # massgen's REST endpoints (contract §5).
 ACTIVE_SESSION = "/api/active-session"
@@ -296,14 +298,14 @@ class PendingReview:
     files: list[PendingFile]
     diff: str
     answer: str
-    request: reviewblock.ReviewRequest | None
+    request: block.ReviewRequest | None
     attempt: Path | None
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         parts = urlsplit(self.base)
-        return reviewblock.review_urls(parts.port, self.session_id, parts.hostname or WEB_HOST_DEFAULT)[0]
+        return block.review_urls(parts.port, self.session_id, parts.hostname or WEB_HOST_DEFAULT)[0]
 
     def names(self) -> list[str]:
         """Every name a file may be approved by: the server's paths and review_request.json's."""
@@ -342,7 +344,7 @@ class Connection:
     target: ReviewTarget
     base: str
     client: ReviewClient
-    request: reviewblock.ReviewRequest | None
+    request: block.ReviewRequest | None
     attempt: Path | None
 
 
@@ -351,7 +353,7 @@ def connect(
 ) -> Connection:
     """Pick the server URL (--url, the record's port, else the one in review_request.json) — loopback only."""
     attempt = target.attempt()
-    request = reviewblock.read_request(attempt) if attempt else None
+    request = block.read_request(attempt) if attempt else None
     if not url and target.record is not None and target.record.state in (records.FINISHED, records.STOPPED):
         raise SkillError(
             f"run {target.label} has ended ({target.record.outcome or target.record.state}); no review can"
@@ -380,7 +382,7 @@ def connect(
     return Connection(target, base, ReviewClient(base, timeout), request, attempt)
 
 
-def _api_url(request: reviewblock.ReviewRequest | None) -> str | None:
+def _api_url(request: block.ReviewRequest | None) -> str | None:
     if request is None:
         return None
     data, problem = _read_json(Path(request.path))
@@ -389,14 +391,14 @@ def _api_url(request: reviewblock.ReviewRequest | None) -> str | None:
 
 
 def _read_json(path: Path) -> tuple[Any, str | None]:
-    from massgen_skill.status import read_json
+    from massgen_skill.massgen.status import read_json
 
     return read_json(path)
 
 
 def find_pending(conn: Connection, url: str | None = None) -> PendingReview:
     """The review the server holds now; NO_REVIEW when there is none."""
-    sid = (reviewblock.session_from_url(url) if url else None) or (
+    sid = (block.session_from_url(url) if url else None) or (
         conn.request.session_id if conn.request else None
     )
     sid = sid or conn.client.active_session()
@@ -426,7 +428,7 @@ def find_pending(conn: Connection, url: str | None = None) -> PendingReview:
 def _last_decision(conn: Connection) -> str:
     if conn.attempt is None:
         return " (already decided, timed out, or never opened)"
-    result = reviewblock.read_result(conn.attempt, conn.request.mtime if conn.request else 0.0)
+    result = block.read_result(conn.attempt, conn.request.mtime if conn.request else 0.0)
     if result is None:
         return " (already decided, timed out, or never opened)"
     return f" (the last one was decided: approved={str(result.get('approved') is True).lower()})"
@@ -496,10 +498,10 @@ def send_and_confirm(
     # A result file counts only when written after the request it answers (never a stale one).
     newer_than = request.mtime if request else sent_at - 0.5
     deadline = time.monotonic() + confirm_timeout
-    result = reviewblock.read_result(attempt, newer_than)
+    result = block.read_result(attempt, newer_than)
     while result is None and time.monotonic() < deadline:
         time.sleep(0.05)
-        result = reviewblock.read_result(attempt, newer_than)
+        result = block.read_result(attempt, newer_than)
     if result is None:
         raise SkillError(
             f"decision sent, but massgen wrote no {layout.REVIEW_RESULT} within {confirm_timeout:g} s: no"
@@ -509,10 +511,10 @@ def send_and_confirm(
     return _landed(result, attempt / layout.REVIEW_RESULT, pending)
 
 
-def _wait_request(attempt: Path, seconds: float) -> reviewblock.ReviewRequest | None:
+def _wait_request(attempt: Path, seconds: float) -> block.ReviewRequest | None:
     deadline = time.monotonic() + seconds
     while True:
-        request = reviewblock.read_request(attempt)
+        request = block.read_request(attempt)
         if request is not None or time.monotonic() >= deadline:
             return request
         time.sleep(0.05)

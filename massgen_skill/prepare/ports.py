@@ -6,7 +6,7 @@ import socket
 from collections.abc import Iterable
 
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.flags import DEFAULT_WEB_PORT, WEB_HOST_DEFAULT
+from massgen_skill.massgen.flags import DEFAULT_WEB_PORT, WEB_HOST_DEFAULT
 
 
 def is_free(port: int, host: str = WEB_HOST_DEFAULT) -> bool:

@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from massgen_skill.markers import LineSplitter
+from massgen_skill import PACKAGE_DIR
+from massgen_skill.massgen.markers import LineSplitter
 
 STDOUT = "stdout"
 STDERR = "stderr"
@@ -28,7 +29,7 @@ DEFAULT_GRACES = (5.0, 3.0)  # seconds after SIGINT, after SIGTERM; then SIGKILL
 _PR_SET_PDEATHSIG = 1
 
 
-_BUNDLE_ROOT = str(Path(__file__).resolve().parent.parent)
+_BUNDLE_ROOT = str(PACKAGE_DIR.parent)
 
 
 def child_env(base: Mapping[str, str]) -> dict[str, str]:

@@ -12,14 +12,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from massgen_skill import records
-from massgen_skill.checks import claimed_ports, launch_checks
-from massgen_skill.command import MassgenCommand, RunOptions, build
-from massgen_skill.config import secret_values
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.intent import Decision, Request, decide
-from massgen_skill.locate import MassgenProgram
+from massgen_skill.massgen.config import secret_values
+from massgen_skill.massgen.program import MassgenProgram
 from massgen_skill.output import info, print_json, warn
+from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
+from massgen_skill.prepare.checks import claimed_ports, launch_checks
+from massgen_skill.prepare.intent import Decision, Request, decide
+from massgen_skill.run import records
 
 INBOX_NAME = "inbox"
 
@@ -38,7 +38,7 @@ class PreparedRun:
 def _criteria(args: argparse.Namespace, run_dir: Path) -> str | None:
     if not args.criteria:
         return None
-    from massgen_skill import criteria
+    from massgen_skill.prepare import criteria
 
     source = Path(args.criteria)
     if args.dry_run:
@@ -90,7 +90,7 @@ def _environment_checks(args: argparse.Namespace, cwd: Path) -> MassgenProgram |
 
 def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
     if args.preset:
-        from massgen_skill.criteria import check_preset
+        from massgen_skill.prepare.criteria import check_preset
 
         check_preset(args.preset)
     decision = decide(
@@ -105,7 +105,7 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
     # A dry run writes nothing, not even the lock file (the project may be read-only).
     with contextlib.nullcontext() if args.dry_run else records.locked(cwd, "ports"):
         if probe.web and not args.dry_run:
-            from massgen_skill.ports import choose
+            from massgen_skill.prepare.ports import choose
 
             port, note = choose(args.web_port, claimed_ports(cwd))
         inbox = None if probe.web else str(record.run_dir / INBOX_NAME)
@@ -173,8 +173,8 @@ def _dry_run(prepared: PreparedRun) -> int:
 def execute(prepared: PreparedRun) -> int:
     if prepared.args.dry_run:
         return _dry_run(prepared)
-    from massgen_skill.launcher import Supervisor, child_env
-    from massgen_skill.relay import Emitter, RunRelay, RunSettings
+    from massgen_skill.run.launcher import Supervisor, child_env
+    from massgen_skill.run.relay import Emitter, RunRelay, RunSettings
 
     record, command = prepared.record, prepared.command
     for text in (

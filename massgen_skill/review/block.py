@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from massgen_skill import layout
-from massgen_skill.status import read_json
+from massgen_skill.massgen import layout
+from massgen_skill.massgen.status import read_json
 
 BEGIN = "__REVIEW_PENDING__"
 END = "__END_REVIEW_INFO__"

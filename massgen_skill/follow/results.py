@@ -6,8 +6,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from massgen_skill import layout
-from massgen_skill.status import read_json
+from massgen_skill.massgen import layout
+from massgen_skill.massgen.status import read_json
 
 
 @dataclass(frozen=True)

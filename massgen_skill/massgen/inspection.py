@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from massgen_skill import flags
-from massgen_skill.locate import MassgenProgram
+from massgen_skill.massgen import flags
+from massgen_skill.massgen.program import MassgenProgram
 
 VALIDATE_TIMEOUT = 90.0  # seconds: ~15 s of imports, then a fast check
 PROBE_TIMEOUT = 30.0
@@ -35,7 +35,7 @@ class Completed:
     start_error: str | None = None
 
     def tail(self, limit: int = 300) -> str:
-        from massgen_skill.markers import strip_ansi
+        from massgen_skill.massgen.markers import strip_ansi
 
         text = strip_ansi(self.stderr or self.stdout).strip()
         return ("…" + text[-limit:]) if len(text) > limit else text
@@ -48,7 +48,7 @@ def run_bounded(
     env: Mapping[str, str] | None = None,
 ) -> Completed:
     """Run, capture both pipes, and stop the whole group (TERM, then KILL) if it outlives `timeout`."""
-    from massgen_skill.launcher import child_env
+    from massgen_skill.run.launcher import child_env
 
     argv = [str(a) for a in argv]
     try:

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from massgen_skill import __version__, atomic
+from massgen_skill import PACKAGE_DIR, __version__, atomic
 from massgen_skill.exitcodes import ExitCode, SkillError
 
 SKILL_NAME = "massgen"  # the folder name, equal to `name:` in SKILL.md (Agent Skills spec)
@@ -74,7 +74,7 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 def locate_bundle(package_dir: Path | None = None) -> Bundle:
     """The folder above the package when it holds the skill (checkout first), else the packaged copy."""
-    package = (package_dir or Path(__file__).resolve().parent).resolve()
+    package = (package_dir or PACKAGE_DIR).resolve()
     root = package.parent
     if (root / "SKILL.md").is_file() and (root / "scripts").is_dir():
         return Bundle(root, package, "folder")

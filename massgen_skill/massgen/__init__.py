@@ -1,0 +1,1 @@
+"""The contract with massgen: flags, printed markers, log layout, status file, config, program, inspection."""

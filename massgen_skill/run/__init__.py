@@ -1,0 +1,1 @@
+"""One run's life: process layer, launcher, relay of massgen's markers, outcome, record."""

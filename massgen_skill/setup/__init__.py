@@ -1,0 +1,1 @@
+"""Getting ready: the installer into coding agents, the quickstart and the setup wizard."""
