@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import sqlite3
-import sys
 import types
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from massgen_skill import analysis, atomic
 from massgen_skill.cli import main
+from massgen_skill.commands import analyze as analyze_command
 from massgen_skill.exitcodes import ExitCode, SkillError
 
 SAMPLES = Path(
@@ -427,14 +427,11 @@ def test_unwritable_sqlite_target(multi: Path, tmp_path: Path) -> None:
 def _fake_records(
     monkeypatch: pytest.MonkeyPatch, log_dir: str | None, seen: list[tuple[str | None, Path]]
 ) -> None:
-    module = types.ModuleType("massgen_skill.run.records")
-
     def resolve_run(ref: str | None, project_dir: Path) -> object:
         seen.append((ref, project_dir))
         return types.SimpleNamespace(log_dir=log_dir)
 
-    module.resolve_run = resolve_run  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "massgen_skill.run.records", module)
+    monkeypatch.setattr(analyze_command, "resolve_run", resolve_run)
 
 
 def test_run_id_and_latest_resolve_through_records(
@@ -455,9 +452,6 @@ def test_run_without_log_dir_or_records_is_not_found(
     _fake_records(monkeypatch, None, [])
     assert main(["analyze", "run-1"]) == ExitCode.NOT_FOUND
     assert "no log folder" in capsys.readouterr().err
-    monkeypatch.setitem(sys.modules, "massgen_skill.run.records", None)  # import fails
-    assert main(["analyze", "latest"]) == ExitCode.NOT_FOUND
-    assert "pass a log folder" in capsys.readouterr().err
 
 
 def test_permission_denied_is_reported_with_the_reason(multi: Path, monkeypatch: pytest.MonkeyPatch) -> None:

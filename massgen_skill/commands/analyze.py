@@ -11,7 +11,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from massgen_skill import analysis
+from massgen_skill.analysis import SQLITE_TABLES
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.massgen import layout
+from massgen_skill.output import print_json
+from massgen_skill.run.records import resolve_run
 
 if TYPE_CHECKING:
     from massgen_skill.analysis import TurnAnalysis
@@ -32,7 +37,6 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from massgen_skill.analysis import SQLITE_TABLES  # stdlib-only package
 
     parser.epilog = EPILOG + f"\nSQLite tables (--sqlite): {', '.join(SQLITE_TABLES)}\n"
     parser.add_argument(
@@ -60,13 +64,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _resolve_run(ref: str | None, project_dir: Path) -> Path:
     """A run id, 'latest' or nothing → the run's session root, via the run records."""
-    try:
-        from massgen_skill.run.records import resolve_run
-    except ImportError:
-        raise SkillError(
-            "cannot look up runs here (run records are unavailable); pass a log folder instead",
-            ExitCode.NOT_FOUND,
-        ) from None
     record = resolve_run(ref, project_dir)
     log_dir = getattr(record, "log_dir", None)
     if not log_dir:
@@ -77,7 +74,6 @@ def _resolve_run(ref: str | None, project_dir: Path) -> Path:
 
 def _inside_log_tree(path: Path) -> bool:
     """A file inside turn_N/ (status.json, events.jsonl, …) names its log folder too."""
-    from massgen_skill.massgen import layout
 
     if not path.is_file():
         return False
@@ -86,8 +82,6 @@ def _inside_log_tree(path: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill import analysis
-    from massgen_skill.output import print_json
 
     if args.turn is not None and args.turn < 1:
         raise SkillError("--turn must be 1 or more", ExitCode.USAGE)

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
+
+from massgen_skill import __version__
+from massgen_skill.exitcodes import ExitCode
+from massgen_skill.massgen.config import SETUP_GUIDE, ConfigChoice
+from massgen_skill.massgen.inspection import VALIDATE_TIMEOUT, probe_versions, validate_config
+from massgen_skill.massgen.program import MassgenProgram, installed_version
+from massgen_skill.output import print_json
+from massgen_skill.prepare import checks
 
 EPILOG = """\
 Checks, in order: massgen found (MASSGEN_BIN, PATH, `uv run`, uvx) · its version (package metadata, never
@@ -23,8 +33,6 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from massgen_skill.massgen.inspection import VALIDATE_TIMEOUT
-
     parser.epilog = EPILOG
     parser.add_argument("--config", metavar="FILE", help="check this config instead of massgen's own lookup")
     parser.add_argument("--no-validate", action="store_true", help="skip `massgen --validate` (saves ~15 s)")
@@ -39,14 +47,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-    from pathlib import Path
-
-    from massgen_skill import __version__
-    from massgen_skill.exitcodes import ExitCode
-    from massgen_skill.output import print_json
-    from massgen_skill.prepare import checks
-
     cwd = Path(os.getcwd())
     env = dict(os.environ)
     readiness = checks.launch_checks(args.config, cwd, env)
@@ -54,15 +54,12 @@ def run(args: argparse.Namespace) -> int:
     found, mcp, config_check = readiness.checks
 
     probed: dict[str, str] = {}
-    if program is not None and program.how != "uvx":
-        from massgen_skill.massgen.program import installed_version
-
-        if None in (installed_version(program, "massgen"), installed_version(program, "mcp")):
-            from massgen_skill.massgen.inspection import (
-                probe_versions,  # no dist-info beside the script: ask Python
-            )
-
-            probed = probe_versions(program, cwd)
+    if (
+        program is not None
+        and program.how != "uvx"
+        and None in (installed_version(program, "massgen"), installed_version(program, "mcp"))
+    ):
+        probed = probe_versions(program, cwd)
     version = checks.check_version(program, probed.get("massgen"))
     if mcp.status != checks.FAIL and probed.get("mcp"):
         mcp = checks.check_mcp(program, probed["mcp"])
@@ -98,10 +95,13 @@ def run(args: argparse.Namespace) -> int:
     return int(ExitCode.OK if ready else ExitCode.ENV_NOT_READY)
 
 
-def _validity(args, program, config, mcp, cwd):  # type: ignore[no-untyped-def]
-    from massgen_skill.massgen.config import SETUP_GUIDE
-    from massgen_skill.prepare import checks
-
+def _validity(
+    args: argparse.Namespace,
+    program: MassgenProgram | None,
+    config: ConfigChoice | None,
+    mcp: checks.Check,
+    cwd: Path,
+) -> checks.Check:
     name = "config valid"
     if config is None:
         return checks.Check(name, checks.SKIP, "no config to validate")
@@ -111,7 +111,6 @@ def _validity(args, program, config, mcp, cwd):  # type: ignore[no-untyped-def]
         return checks.Check(name, checks.SKIP, f"{config.path} is one of massgen's packaged examples")
     if args.no_validate:
         return checks.Check(name, checks.SKIP, "skipped (--no-validate)")
-    from massgen_skill.massgen.inspection import validate_config
 
     outcome = validate_config(program, config.path, cwd, timeout=max(1.0, args.validate_timeout))
     detail = f"massgen --validate: {outcome.summary()}"
@@ -130,7 +129,7 @@ def _validity(args, program, config, mcp, cwd):  # type: ignore[no-untyped-def]
 _MARK = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skip": "--  "}
 
 
-def _print_screen(result, ready: bool, version: str) -> None:  # type: ignore[no-untyped-def]
+def _print_screen(result: list[checks.Check], ready: bool, version: str) -> None:
     lines = [f"massgen-skill {version} doctor"]
     for check in result:
         lines.append(f"  {_MARK.get(check.status, check.status)}  {check.name:<13} {check.detail}")

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
+
+from massgen_skill.exitcodes import ExitCode
+from massgen_skill.output import print_json
+from massgen_skill.setup.installer import (
+    AGENT_DIRS,
+    SKILL_NAME,
+    Outcome,
+    install_copy,
+    install_link,
+    locate_bundle,
+    skills_dir,
+)
 
 EPILOG = """\
 Where the skill goes (a folder named `massgen`):
@@ -26,7 +40,6 @@ examples:
 
 
 def _table() -> str:
-    from massgen_skill.setup.installer import AGENT_DIRS, SKILL_NAME
 
     rows = [f"  {'agent':<13} {'--user (default)':<29} --project (under the current folder)"]
     for agent, (user, project) in AGENT_DIRS.items():
@@ -46,7 +59,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    from massgen_skill.setup.installer import AGENT_DIRS
 
     parser.add_argument(
         "--agent", choices=tuple(AGENT_DIRS), help="the coding agent whose skills folder to use"
@@ -63,20 +75,13 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    import os
-    from pathlib import Path
-
-    from massgen_skill.setup.installer import SKILL_NAME, skills_dir
-
+def target(args: argparse.Namespace) -> Path:
     home = Path(os.environ.get("HOME") or Path.home())
     folder = skills_dir(args.agent, args.project, args.dest, home, Path(os.getcwd()))
     return folder / SKILL_NAME
 
 
-def report(outcome, args: argparse.Namespace, verb: str) -> None:  # type: ignore[no-untyped-def]
-    from massgen_skill.output import print_json
-
+def report(outcome: Outcome, args: argparse.Namespace, verb: str) -> None:
     data = {
         "ok": True,
         "agent": args.agent,
@@ -97,7 +102,7 @@ def report(outcome, args: argparse.Namespace, verb: str) -> None:  # type: ignor
     print("\n".join(lines), flush=True)
 
 
-def _headline(outcome, verb: str) -> str:  # type: ignore[no-untyped-def]
+def _headline(outcome: Outcome, verb: str) -> str:
     action, dest = outcome.action, outcome.dest
     if action == "up-to-date":
         return f"up to date: {dest}"
@@ -118,9 +123,6 @@ def _headline(outcome, verb: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.exitcodes import ExitCode
-    from massgen_skill.setup.installer import install_copy, install_link, locate_bundle
-
     dest = target(args)
     bundle = locate_bundle()
     if args.link:

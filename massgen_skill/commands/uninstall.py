@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from massgen_skill.commands.install import add_target_arguments
+from massgen_skill.commands.install import add_target_arguments, report, target
+from massgen_skill.exitcodes import ExitCode
+from massgen_skill.setup.installer import uninstall
 
 EPILOG = """\
 Removes only what `install` wrote: the files listed in the folder's .massgen-skill-install.json (unless
@@ -28,9 +30,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.commands.install import report, target
-    from massgen_skill.exitcodes import ExitCode
-    from massgen_skill.setup.installer import uninstall
 
     outcome = uninstall(target(args), force=args.force, dry_run=args.dry_run)
     report(outcome, args, "removed")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from massgen_skill.massgen.config import API_KEY_NAMES
 from massgen_skill.massgen.markers import strip_ansi
 
 LIST_TITLE = "MASSGEN SUPPORTED BACKENDS"
@@ -40,7 +41,6 @@ class BackendInfo:
 
 
 def _known_keys() -> set[str]:
-    from massgen_skill.massgen.config import API_KEY_NAMES
 
     return set(API_KEY_NAMES)
 
