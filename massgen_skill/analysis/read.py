@@ -17,7 +17,6 @@ from massgen_skill.analysis.coerce import as_dict, as_float
 from massgen_skill.analysis.model import FileState
 from massgen_skill.massgen import layout
 
-ANSWER_DIR_RE = re.compile(r"^\d{8}_\d{6}_\d{6}$")  # <agent_id>/<YYYYMMDD_HHMMSS_ffffff>/
 NOT_AGENT_DIRS = frozenset({layout.FINAL_DIR, "agent_outputs", "streaming_buffers"})
 
 # Files the report always accounts for (missing ones are listed); review files only when present.
@@ -252,7 +251,7 @@ def scan_agent_folders(folder: Path) -> dict[str, dict[str, list[Path]]]:
         if child in nested_attempts:
             continue
         try:
-            stamps = sorted(p for p in child.iterdir() if p.is_dir() and ANSWER_DIR_RE.match(p.name))
+            stamps = sorted(p for p in child.iterdir() if p.is_dir() and layout.ANSWER_DIR_RE.match(p.name))
         except OSError:
             continue
         answers = [p / layout.ANSWER_FILE for p in stamps if (p / layout.ANSWER_FILE).is_file()]

@@ -38,6 +38,7 @@ EXECUTION_TRACE_FILE = "execution_trace.md"
 _ROOT_PREFIX = "log_"
 _TURN = re.compile(r"^turn_(\d+)$")
 _ATTEMPT = re.compile(r"^attempt_(\d+)$")
+ANSWER_DIR_RE = re.compile(r"^\d{8}_\d{6}_\d{6}$")  # <agent_id>/<YYYYMMDD_HHMMSS_ffffff>/: one answer
 
 
 def _numbered(folder: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path]]:
