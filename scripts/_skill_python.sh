@@ -25,6 +25,12 @@ skill_python() {  # sets $python
       return
     fi
   fi
+  # the private environment `first-run` installs massgen into (massgen_skill/massgen/private_env.py)
+  candidate=${MASSGEN_SKILL_CACHE:-${HOME:-/nonexistent}/.cache/massgen-skill}/mg-0.1.97/bin/python
+  if [ -x "$candidate" ]; then
+    python=$candidate
+    return
+  fi
   python=python3
   hash python3 2>/dev/null && python=${BASH_CMDS[python3]}
 }

@@ -13,6 +13,7 @@ from massgen_skill.massgen.inspection import VALIDATE_TIMEOUT, probe_versions, v
 from massgen_skill.massgen.program import MassgenProgram, installed_version
 from massgen_skill.output import print_json
 from massgen_skill.prepare import checks
+from massgen_skill.setup.live import LIVE_BUDGET, live_check
 
 EPILOG = """\
 Checks, in order: massgen found (MASSGEN_BIN, PATH, `uv run`, uvx) · its version (package metadata, never
@@ -21,14 +22,20 @@ Checks, in order: massgen found (MASSGEN_BIN, PATH, `uv run`, uvx) · its versio
 port · git (review of file changes) · uv (--mode plan-and-execute).
 `run` repeats the fast ones (massgen found, mcp, config found) before every launch.
 
+--live proves the whole chain without keys or network: the real massgen, through this skill's own run,
+review and stop, against the scripted model server shipped in the package, in a temporary folder (never
+your project): a team answers, a review round lands a file, a stopped run leaves nothing (≤ 3 minutes).
+
 exit codes:
-   0  a run can start (warnings may remain)
+   0  a run can start (warnings may remain); with --live: every step passed
    5  not ready: each failing check prints `fix: <command>`
+   *  with --live: the failing step's own exit code (see `massgen-skill --help`)
 
 examples:
   massgen-skill doctor
   massgen-skill doctor --json
   massgen-skill doctor --config team.yaml --validate-timeout 120
+  massgen-skill doctor --live
 """
 
 
@@ -43,10 +50,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help=f"limit for `massgen --validate` (default {VALIDATE_TIMEOUT:g} s)",
     )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="run the real massgen end to end against the shipped scripted model",
+    )
+    parser.add_argument("--keep", action="store_true", help="with --live: keep the temporary folder")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.live:
+        return _live(args.json, args.keep)
     cwd = Path(os.getcwd())
     env = dict(os.environ)
     readiness = checks.launch_checks(args.config, cwd, env)
@@ -140,3 +155,23 @@ def _print_screen(result: list[checks.Check], ready: bool, version: str) -> None
         "READY: yes (a run can start)" if ready else f"READY: no ({failing} problem{'s' * (failing != 1)})"
     )
     print("\n".join(lines), flush=True)
+
+
+def _live(as_json: bool, keep: bool) -> int:
+    if not as_json:
+        print(f"massgen-skill {__version__} doctor --live (≤ {LIVE_BUDGET:.0f} s)", flush=True)
+    report = live_check(keep=keep)
+    if as_json:
+        print_json(report.as_dict())
+        return report.exit_code
+    for step in report.steps:
+        print(
+            f"  {_MARK.get(step.status, step.status)}  {step.name:<13} {step.seconds:6.1f} s  {step.detail}"
+        )
+        if step.fix:
+            print(f"        {'':<13} fix: {step.fix}")
+    print(
+        "LIVE: yes (massgen ran a team through this skill)" if report.exit_code == 0 else "LIVE: no",
+        flush=True,
+    )
+    return report.exit_code

@@ -1,6 +1,7 @@
 """Find the `massgen` program before launching it, and say how to install it when it is missing.
 
-Order: `$MASSGEN_BIN`, `massgen` on PATH, `uv run massgen` inside a uv project that has it, `uvx`.
+Order: `$MASSGEN_BIN`, `massgen` on PATH, the private environment `first-run` installs into, `uv run massgen`
+inside a uv project that has it, `uvx`.
 No process is started here: the checks read the file system only, so a run pays nothing for them.
 """
 
@@ -14,16 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.massgen import private_env
+from massgen_skill.massgen.version import MASSGEN_VERSION
 
-MASSGEN_VERSION = "0.1.97"
-INSTALL_HINT = f"pip install massgen=={MASSGEN_VERSION} 'mcp<2'"
+INSTALL_HINT = f"massgen-skill first-run (or: pip install massgen=={MASSGEN_VERSION} 'mcp<2')"
 MCP_FIX = "pip install 'mcp<2'  (massgen 0.1.97 fails to import with mcp 2.x)"
 
 
 @dataclass(frozen=True)
 class MassgenProgram:
     argv: tuple[str, ...]  # the program part of the command line
-    how: str  # MASSGEN_BIN | PATH | uv | uvx
+    how: str  # MASSGEN_BIN | PATH | private | uv | uvx
     path: str | None  # the massgen script, when it is a file we can see
     interpreter: str | None  # the Python that runs it (from its shebang)
 
@@ -77,6 +79,9 @@ def find_massgen(env: Mapping[str, str] | None = None, cwd: Path | None = None) 
     found = shutil.which("massgen", path=path_var)
     if found:
         return _program(found, "PATH")
+    private = private_env.ready(env)
+    if private:
+        return _program(str(private.massgen), "private")
     uv = shutil.which("uv", path=path_var)
     if uv and _uv_project_with_massgen(cwd):
         return MassgenProgram((uv, "run", "massgen"), "uv", None, None)

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
+from massgen_skill.massgen.private_env import MassgenEnvUnavailable, MassgenVenv, ensure
+
 from . import harness
-from .massgen_env import MassgenEnvUnavailable, MassgenVenv, ensure_massgen_venv
 from .netns import NetNS, NetNSUnavailable, NsProcess, RunResult, available
 
 HERE = Path(__file__).resolve().parent
@@ -71,7 +72,7 @@ def massgen_venv(mg_netns: NetNS, request: pytest.FixtureRequest) -> MassgenVenv
     """The cached massgen venv (after the namespace check, so a skip costs no install)."""
     start = time.monotonic()
     try:
-        venv = ensure_massgen_venv()
+        venv = ensure()
     except MassgenEnvUnavailable as exc:
         if os.environ.get("MASSGEN_SKILL_NO_INSTALL"):
             pytest.skip(str(exc))

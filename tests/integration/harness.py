@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from massgen_skill.setup import fs_standin, live, scripted_model
+
 from .netns import NetNS, NsProcess
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]  # for PYTHONPATH when running massgen_skill inside the namespace
-LLM_SERVER = HERE / "llm_server.py"
-FS_MCP_SERVER = HERE / "fs_mcp_server.py"
+LLM_SERVER = Path(scripted_model.__file__)
+FS_MCP_SERVER = Path(fs_standin.__file__)
 ARGV_PROBE = HERE / "argv_probe.py"
 
 # massgen 0.1.97 starts the filesystem MCP server as `mcp-server-filesystem <dirs…>` when that name is on
@@ -159,59 +161,8 @@ def make_project(root: Path) -> Project:
 
 
 # --- configs -----------------------------------------------------------------------------------------------
-def _dump_yaml(data: dict[str, Any]) -> str:
-    try:
-        import yaml
-    except ImportError:  # JSON is valid YAML
-        return json.dumps(data, indent=2) + "\n"
-    return yaml.safe_dump(data, sort_keys=False)
-
-
-def agent_models(n: int) -> list[tuple[str, str]]:
-    """``[(agent id, model name)]``: agent_a/fake-a, agent_b/fake-b, … (one model per agent, §12)."""
-    letters = "abcdefghij"
-    return [(f"agent_{letters[i]}", f"fake-{letters[i]}") for i in range(n)]
-
-
-def write_config(
-    path: Path,
-    base_url: str,
-    *,
-    agents: int = 3,
-    workspaces: bool = False,
-    storage_root: Path | None = None,
-    orchestrator_timeout: int = 180,
-    extra_orchestrator: Mapping[str, Any] | None = None,
-) -> Path:
-    """Write a chatcompletion config for ``agents`` agents against the scripted server.
-
-    No ``api_key:`` entry (crashes, §12): the key comes from OPENAI_API_KEY. With ``workspaces`` each agent
-    gets ``cwd: workspace_<x>`` and ``exclude_file_operation_mcps: true`` (filesystem MCP limited to
-    write_file/edit_file, no workspace_tools server), and the orchestrator uses worktree write mode. Snapshot
-    and temp-workspace dirs go to ``storage_root`` as absolute paths (web mode would otherwise create
-    relative ``snapshots/`` and ``temp_workspaces/`` in the project, §5)."""
-    entries = []
-    for agent_id, model in agent_models(agents):
-        backend: dict[str, Any] = {"type": "chatcompletion", "model": model, "base_url": base_url}
-        if workspaces:
-            backend["cwd"] = f"workspace_{agent_id.split('_')[1]}"
-            backend["exclude_file_operation_mcps"] = True
-        entries.append({"id": agent_id, "backend": backend})
-    config: dict[str, Any] = {"agents": entries}
-    orchestrator: dict[str, Any] = {}
-    if workspaces:
-        root = storage_root or path.parent
-        orchestrator["snapshot_storage"] = str(root / "snapshots")
-        orchestrator["agent_temporary_workspace"] = str(root / "temp_workspaces")
-        orchestrator["coordination"] = {"write_mode": "worktree"}
-    if extra_orchestrator:
-        orchestrator.update(extra_orchestrator)
-    if orchestrator:
-        config["orchestrator"] = orchestrator
-    config["timeout_settings"] = {"orchestrator_timeout_seconds": orchestrator_timeout}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_dump_yaml(config), encoding="utf-8")
-    return path
+agent_models = live.agent_models
+write_config = live.write_scripted_config
 
 
 def write_three_agent_config(project: Project, base_url: str, name: str = "three_agents.yaml") -> Path:

@@ -17,10 +17,10 @@ import pytest
 
 from massgen_skill.massgen import flags, layout
 from massgen_skill.massgen import markers as mk
+from massgen_skill.massgen.private_env import MassgenVenv
 
 from . import harness
 from .conftest import record_timing
-from .massgen_env import MassgenVenv
 from .netns import NetNS, NsProcess, RunResult
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import harness, llm_server
+from massgen_skill.setup import scripted_model as llm_server
+
+from . import harness
 from .netns import NetNS
 
 VOTE_TOOLS = [

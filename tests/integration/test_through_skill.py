@@ -25,6 +25,7 @@ import pytest
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags, layout
+from massgen_skill.massgen.private_env import MassgenVenv
 from massgen_skill.prepare import criteria
 from massgen_skill.prepare.argv import RunOptions, build
 from massgen_skill.prepare.intent import CWD_CONTEXTS, EXECUTE_MODES, MODES, Request, decide
@@ -34,7 +35,6 @@ from massgen_skill.run.outcome import RESULT_WORDS
 
 from . import harness
 from .conftest import record_timing
-from .massgen_env import MassgenVenv
 from .netns import NetNS, NsProcess, RunResult
 
 pytestmark = pytest.mark.slow

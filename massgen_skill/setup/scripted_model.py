@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Scripted OpenAI-compatible Chat Completions server for offline massgen runs (contract §12).
+"""A scripted OpenAI-compatible Chat Completions server: the embedded default model that lets the real massgen
+run a whole team without keys or network (`doctor --live`, the test suite; contract §12).
 
-Standard library only, so it can be started with any Python inside the test's network namespace:
+Standard library only, so any Python can run it, in-process (`ScriptedModelServer`) or as a script:
 
-    python3 llm_server.py --port 0 --port-file F [--mode normal|never-tool|write-file] [--log REQ.jsonl]
+    python3 scripted_model.py --port 0 --port-file F [--mode normal|never-tool|write-file] [--log REQ.jsonl]
 
 Behaviour, keyed on the request's ``model`` (give every agent its own model name):
 
@@ -257,7 +258,7 @@ def completion(model: str, decision: Decision) -> dict[str, Any]:
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: FakeLLMServer
+    server: ScriptedModelServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -310,7 +311,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-class FakeLLMServer(ThreadingHTTPServer):
+class ScriptedModelServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, port: int, options: Options) -> None:
@@ -373,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         delay=args.delay,
         log_path=args.log,
     )
-    server = FakeLLMServer(args.port, options)
+    server = ScriptedModelServer(args.port, options)
     port = server.server_address[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"

@@ -3,7 +3,8 @@
 
 massgen 0.1.97 starts the filesystem MCP server as ``mcp-server-filesystem <allowed dir>...`` when that name
 is on PATH, else as ``npx -y @modelcontextprotocol/server-filesystem <allowed dir>...`` (which needs the
-internet). The harness installs this file as ``mcp-server-filesystem`` in a directory at the front of PATH.
+internet). `doctor --live` and the test suite install this file as ``mcp-server-filesystem`` in a folder
+at the front of massgen's PATH, so a live check needs neither npx nor the network.
 
 Protocol: newline-delimited JSON-RPC 2.0 on stdin/stdout (``initialize``, ``tools/list``, ``tools/call``,
 ``ping``; notifications are ignored). Every path argument must resolve inside one of the allowed
