@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     except SkillError:
         if os.environ.get(RUN_AFTER_INSTALL):
             raise
-        venv = private_env.ensure(install=True, say=info)
+        venv = private_env.ensure(say=info)  # installs unless MASSGEN_SKILL_NO_INSTALL forbids it
         _reexec(venv, ["first-run", *args.raw_argv])
     if not args.no_live:
         info("live check: the real massgen on the scripted model (no keys, nothing in your project)")
