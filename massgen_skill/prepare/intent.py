@@ -146,7 +146,7 @@ class Decision:
     needs_confirmation: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Word:
     text: str  # lower case, surrounding punctuation removed; "" for a name
     raw: str  # as written, surrounding punctuation removed
@@ -196,6 +196,8 @@ def _is_file_name(token: str) -> bool:
 
 def _end_mark(tail: str) -> str:
     """The strongest punctuation in what follows a word: a question, a sentence end, a comma, or none."""
+    if not tail:
+        return ""
     if "?" in tail:
         return "?"
     return next((mark for mark in _SENTENCE_ENDS if mark in tail), "," if "," in tail else "")
@@ -208,7 +210,8 @@ def _word(token: str, end: str) -> Word | None:
     path = ("/" in raw or "\\" in raw) and "://" not in raw and any(c.isalpha() for c in raw)
     identifier = ("_" in raw or "(" in raw or "`" in token) and any(c.isalpha() for c in raw)
     ref = path or identifier or _is_file_name(raw)
-    camel = any(a.islower() and b.isupper() for a, b in itertools.pairwise(raw))
+    inner = raw[1:]
+    camel = inner != inner.lower() and any(a.islower() and b.isupper() for a, b in itertools.pairwise(raw))
     name = ref or camel or raw.startswith("-") or "://" in raw
     text = "" if name else raw.lower().removesuffix("'s")
     return Word(text, raw, name, ref, end)
@@ -309,9 +312,13 @@ def _head(clause: Clause, index: int) -> Head | None:
     return Head("", "noun", "", _object(words, i), index)
 
 
-def _heads(clauses: list[Clause]) -> list[Head]:
-    heads = [head for index, clause in enumerate(clauses) if (head := _head(clause, index)) is not None]
-    return [head for head in heads if head.kind != "limit"]
+def _main_head(clauses: list[Clause]) -> Head | None:
+    """The first clause's action that is not a limit ("Do not modify anything. Review utils.py")."""
+    for index, clause in enumerate(clauses):
+        head = _head(clause, index)
+        if head is not None and head.kind != "limit":
+            return head
+    return None
 
 
 def _coordinated(clauses: list[Clause], head: Head) -> list[str]:
@@ -391,10 +398,9 @@ def _planning_first(words: list[Word]) -> bool:
     return any(a.text in ("planning", "plan") and b.text == "first" for a, b in itertools.pairwise(words))
 
 
-def _mode(clauses: list[Clause], heads: list[Head], words: list[Word]) -> tuple[str, str]:
-    if not heads:
+def _mode(clauses: list[Clause], head: Head | None, words: list[Word]) -> tuple[str, str]:
+    if head is None:
         return "general", "mode general: no request for a review, plan or spec"
-    head = heads[0]
     verb, obj = head.verb, head.obj
     executes = _what_exec(head)
     if executes:
@@ -466,27 +472,27 @@ def _limited(words: list[Word]) -> str | None:
     return None
 
 
-def _inline_from(clauses: list[Clause], heads: list[Head]) -> int:
+def _inline_from(clauses: list[Clause], head: Head | None) -> int:
     """Index of the first clause of work given in the task itself ("Critique this essay: …"), else len."""
-    if heads and clauses[heads[0].clause].end == ":" and heads[0].clause + 1 < len(clauses):
-        return heads[0].clause + 1
+    if head is not None and clauses[head.clause].end == ":" and head.clause + 1 < len(clauses):
+        return head.clause + 1
     return len(clauses)
 
 
-def _project_refs(clauses: list[Clause], inline: bool) -> list[str]:
-    refs: list[str] = []
+def _first_project_ref(clauses: list[Clause], inline: bool) -> str | None:
+    """The first file, path, identifier or "this project"-like phrase: the task's tie to the project."""
     for clause in clauses:
         words = clause.words
         for i, word in enumerate(words):
             if word.ref:
-                refs.append(word.raw)
+                return word.raw
             elif inline:
                 continue
             elif word.text == "here" or (
                 word.text in _PROJECT_NOUNS and any(w.text in _OWNERS for w in words[max(0, i - 3) : i])
             ):
-                refs.append(" ".join(w.raw for w in words[max(0, i - 2) : i + 1]))
-    return refs
+                return " ".join(w.raw for w in words[max(0, i - 2) : i + 1])
+    return None
 
 
 def _asks_change(clauses: list[Clause], head: Head) -> str | None:
@@ -499,13 +505,12 @@ def _asks_change(clauses: list[Clause], head: Head) -> str | None:
     return changes[0] if changes else None
 
 
-def _access(clauses: list[Clause], heads: list[Head], words: list[Word], mode: str) -> tuple[str, str]:
-    inline = _inline_from(clauses, heads)
-    refs = _project_refs(clauses[:inline], inline < len(clauses))
-    if not refs:
+def _access(clauses: list[Clause], head: Head | None, words: list[Word], mode: str) -> tuple[str, str]:
+    inline = _inline_from(clauses, head)
+    target = _first_project_ref(clauses[:inline], inline < len(clauses))
+    if target is None:
         return "none", "cwd context none: the task does not refer to files or the project"
-    target = refs[0]
-    change = _asks_change(clauses, heads[0]) if heads and mode == "general" else None
+    change = _asks_change(clauses, head) if head is not None and mode == "general" else None
     limit = _limited(words)
     if change and limit:
         return "ro", f"cwd context ro: the task says {limit!r}, so no changes to the project ({target!r})"
@@ -531,9 +536,9 @@ def read_task(task: str) -> Reading:
     """Mode, project access and a named plan/spec, inferred from the task's words, each with its reason."""
     words = _words(task)
     clauses = _clauses(words)
-    heads = _heads(clauses)
-    mode, mode_reason = _mode(clauses, heads, words)
-    cwd_context, access_reason = _access(clauses, heads, words, mode)
+    head = _main_head(clauses)
+    mode, mode_reason = _mode(clauses, head, words)
+    cwd_context, access_reason = _access(clauses, head, words, mode)
     target = _target(words) if mode in EXECUTE_MODES else None
     return Reading(mode, cwd_context, target, mode_reason, access_reason)
 
