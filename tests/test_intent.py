@@ -10,6 +10,8 @@ import dataclasses
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from massgen_skill.prepare.intent import (
     AUTO,
@@ -161,6 +163,7 @@ def test_a_limit_is_quoted_in_the_reason() -> None:
         ("Execute plan_20250101_000000_000001", "plan_20250101_000000_000001"),
         ("Execute the spec in .massgen/plans/plan_20250202_101010_000003.", "plan_20250202_101010_000003"),
         ("Execute the plan", "latest"),
+        ("Execute the plan in .massgen/plans/\x01evil", "latest"),  # not a plan folder name
     ],
 )
 def test_an_execute_request_passes_the_plan_it_names(task: str, target: str) -> None:
@@ -306,3 +309,47 @@ def test_time_is_linear_in_the_task_length(unit: str) -> None:
     # minutes at 200 KB).
     assert t_large < 5.0
     assert t_large < 40 * max(t_small, 0.01), f"20 KB {t_small * 1000:.1f} ms, 200 KB {t_large * 1000:.1f} ms"
+
+
+# --- any text ----------------------------------------------------------------------------------------------
+
+_WORDS = st.sampled_from(
+    [
+        "review",
+        "plan",
+        "spec",
+        "and",
+        "then",
+        "fix",
+        "don't",
+        "change",
+        "the",
+        "src/a.py",
+        "`x_y`",
+        ":",
+        ",",
+        "?",
+        "execute",
+        "implement",
+        "this",
+        "project",
+        "read-only",
+        "a_b(",
+        "\u2028",
+        "\x00",
+        "\ud800",
+        "Node.js",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.lists(_WORDS, max_size=40).map(" ".join)))
+def test_any_text_gets_a_valid_decision(task: str) -> None:
+    d = decide(Request(task))
+    assert d.mode in MODES and d.cwd_context in CWD_CONTEXTS
+    assert d.needs_confirmation == (d.mode in REVIEWLESS_MODES)  # auto: rw for those, and only those confirm
+    target = d.plan_target
+    assert target is None or (d.mode in EXECUTE_MODES and len(target) <= 200 and target.isprintable())
+    if d.cwd_context == "rw" and d.mode not in REVIEWLESS_MODES:
+        assert any(r.startswith("cwd context rw: the task asks to ") for r in d.reasons)

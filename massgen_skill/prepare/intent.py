@@ -116,6 +116,7 @@ _VERBS = (
     | {"plan", "planning", "specify", "break"}
 )
 _EXISTING = {"plan": "plan", "plans": "plan", "spec": "spec", "specs": "spec", "specification": "spec"}
+_PLAN_NAME = re.compile(r"[\w.-]+", re.ASCII)  # a folder name under .massgen/plans, nothing else
 _PLAN_ID = re.compile(r"(?:plan_)?\d{8}_\d{6}(?:_\d+)?")
 _LEAD = "\"'([{<`*"
 _TRAIL = "\"')]}>`*"
@@ -527,7 +528,7 @@ def _target(words: list[Word]) -> str | None:
         raw = word.raw.rstrip("/")
         if ".massgen/plans/" in raw or (word.name and _PLAN_ID.fullmatch(raw.rsplit("/", 1)[-1])):
             name = raw.rsplit("/", 1)[-1]
-            if name and name != "plans" and len(name) <= _MAX_TARGET:
+            if name != "plans" and len(name) <= _MAX_TARGET and _PLAN_NAME.fullmatch(name):
                 return name
     return None
 
