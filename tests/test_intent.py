@@ -353,3 +353,16 @@ def test_any_text_gets_a_valid_decision(task: str) -> None:
     assert target is None or (d.mode in EXECUTE_MODES and len(target) <= 200 and target.isprintable())
     if d.cwd_context == "rw" and d.mode not in REVIEWLESS_MODES:
         assert any(r.startswith("cwd context rw: the task asks to ") for r in d.reasons)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "Write a " + "x" * 100_000 + " in src/app.py",
+        "Fix " + "src/" * 30_000,
+        "Don't " + "change" * 30_000 + " a.py",
+    ],
+)
+def test_reasons_quote_the_task_boundedly(task: str) -> None:
+    for reason in decide(Request(task)).reasons:
+        assert len(reason) < 400, reason[:100]

@@ -116,6 +116,8 @@ _VERBS = (
     | {"plan", "planning", "specify", "break"}
 )
 _EXISTING = {"plan": "plan", "plans": "plan", "spec": "spec", "specs": "spec", "specification": "spec"}
+_JOINABLE = _CHANGE_VERBS | _EXEC_VERBS | _EVAL_VERBS  # "review and fix", "plan, then implement"
+_BEFORE_PLAN = _DEFINITE | _PLAN_ADJECTIVES  # "the latest", "our saved"
 _PLAN_NAME = re.compile(r"[\w.-]+", re.ASCII)  # a folder name under .massgen/plans, nothing else
 _PLAN_ID = re.compile(r"(?:plan_)?\d{8}_\d{6}(?:_\d+)?")
 _LEAD = "\"'([{<`*"
@@ -123,6 +125,8 @@ _TRAIL = "\"')]}>`*"
 _SENTENCE_ENDS = ".?!;:"
 _MAX_TARGET = 200
 _SHOWN_TASK = 160
+_SHOWN_WORDS = 8  # of a phrase quoted in a reason
+_SHOWN_CHARS = 80  # of any task text quoted in a reason
 
 
 @dataclass(frozen=True)
@@ -299,15 +303,7 @@ def _head(clause: Clause, index: int) -> Head | None:
     first = words[i]
     if first.text in _QUESTION_WORDS and (clause.end == "?" or first.text not in _AUXILIARIES):
         return Head("", "question", "", (), index)
-    verbs = (
-        _EVAL_VERBS
-        | _CHANGE_VERBS
-        | _OBJECT_VERBS
-        | _EXEC_VERBS
-        | _READ_VERBS
-        | {"plan", "planning", "specify", "break"}
-    )
-    if first.text in verbs:
+    if first.text in _VERBS:
         particle = next((w.text for w in words[i + 1 : i + 3] if w.text in _PARTICLES), "")
         return Head(first.text, "verb", particle, _object(words, i + 1), index)
     return Head("", "noun", "", _object(words, i), index)
@@ -333,7 +329,7 @@ def _coordinated(clauses: list[Clause], head: Head) -> list[str]:
         for word in clause.words:
             if word.text in ("and", "then", "but"):
                 joined = True
-            elif joined and word.text in _CHANGE_VERBS | _EXEC_VERBS | _EVAL_VERBS:
+            elif joined and word.text in _JOINABLE:
                 verbs.append(word.text)
                 joined = False
             elif word.text not in ("it", "also", "out"):
@@ -371,9 +367,9 @@ def _names_existing(phrase: tuple[Word, ...]) -> str | None:
     texts = [word.text for word in phrase]
     described = texts[:1] == ["what"]
     texts = texts[1:] if described else texts
-    if not texts or texts[0] not in _DEFINITE | _PLAN_ADJECTIVES:
+    if not texts or texts[0] not in _BEFORE_PLAN:
         return None
-    rest = [text for text in texts if text not in _DEFINITE | _PLAN_ADJECTIVES]
+    rest = [text for text in texts if text not in _BEFORE_PLAN]
     if not rest or (len(rest) > 1 and not described):
         return None
     return _EXISTING.get(rest[0])
@@ -418,11 +414,11 @@ def _mode(clauses: list[Clause], head: Head | None, words: list[Word]) -> tuple[
     if verb in _EVAL_VERBS:
         return _eval_or_change(clauses, head)
     if verb in ("plan", "planning") or (verb == "break" and head.particle == "down") or deliverable == "plan":
-        return "plan", f"mode plan: the main request is {_phrase(head)!r}"
+        return "plan", f"mode plan: the main request is {_quote(_phrase(head))}"
     if verb == "specify" or deliverable == "spec":
-        return "spec", f"mode spec: the main request is {_phrase(head)!r}"
+        return "spec", f"mode spec: the main request is {_quote(_phrase(head))}"
     if deliverable == "evaluate":
-        return "evaluate", f"mode evaluate: the main request is {_phrase(head)!r}"
+        return "evaluate", f"mode evaluate: the main request is {_quote(_phrase(head))}"
     return "general", _general_reason(head, words)
 
 
@@ -434,14 +430,19 @@ def _eval_or_change(clauses: list[Clause], head: Head) -> tuple[str, str]:
 
 
 def _phrase(head: Head) -> str:
-    return " ".join([head.verb, *(word.raw for word in head.obj)]).strip()
+    return " ".join([head.verb, *(word.raw for word in head.obj[:_SHOWN_WORDS])]).strip()
+
+
+def _quote(text: str) -> str:
+    """Task text inside a reason: quoted (control characters escaped) and bounded."""
+    return repr(text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…")
 
 
 def _general_reason(head: Head, words: list[Word]) -> str:
     if head.kind == "question":
         main = "the task is a question"
     elif head.verb:
-        main = f"the main request is {_phrase(head)!r}"
+        main = f"the main request is {_quote(_phrase(head))}"
     else:
         main = "no review, plan or spec is asked for"
     mentioned = sorted({word.text for word in words if word.text in _TRIGGERS})
@@ -514,12 +515,18 @@ def _access(clauses: list[Clause], head: Head | None, words: list[Word], mode: s
     change = _asks_change(clauses, head) if head is not None and mode == "general" else None
     limit = _limited(words)
     if change and limit:
-        return "ro", f"cwd context ro: the task says {limit!r}, so no changes to the project ({target!r})"
+        return (
+            "ro",
+            f"cwd context ro: the task says {_quote(limit)}, so no changes to the project ({_quote(target)})",
+        )
     if change:
-        return "rw", f"cwd context rw: the task asks to {change!r} something in the project ({target!r})"
+        return (
+            "rw",
+            f"cwd context rw: the task asks to {change!r} something in the project ({_quote(target)})",
+        )
     if limit:
-        return "ro", f"cwd context ro: the task says {limit!r} ({target!r})"
-    return "ro", f"cwd context ro: the task refers to the project ({target!r}) but asks for no change"
+        return "ro", f"cwd context ro: the task says {_quote(limit)} ({_quote(target)})"
+    return "ro", f"cwd context ro: the task refers to the project ({_quote(target)}) but asks for no change"
 
 
 def _target(words: list[Word]) -> str | None:
