@@ -59,6 +59,7 @@ STRUCTURE_CASES = [
     ("Draft a product requirements document for a habit tracker", "spec"),
     ("Write a PRD for dark mode", "spec"),
     ("Specify the protocol for a chat service", "spec"),
+    ("Spec out the new billing API for this service", "spec"),
     ("Make a plan for splitting the monolith", "plan"),
     ("Create a detailed plan to move this project to Kubernetes", "plan"),
     ("break it down into steps", "plan"),
@@ -132,6 +133,8 @@ ACCESS_CASES = [
     ("Explain how this codebase is tested", "ro"),
     ("What does main.py do?", "ro"),
     ("Write a summary of the changes in this repo", "ro"),  # the answer is the summary
+    ("Generate a report on test coverage for this repo", "ro"),
+    ("Update the report in docs/report.md", "rw"),  # an existing file changed
     ("Fix the bug in app.py, read only", "ro"),
     ("Read only: find out why the build fails in this repo", "ro"),
     ("Without modifying the files, tell me what config.py does", "ro"),

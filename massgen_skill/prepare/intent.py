@@ -54,6 +54,8 @@ _OBJECT_VERBS = _set(
     """write create draft make prepare produce compose outline develop gather collect define do give
     provide put come draw sketch formulate list"""
 )
+# Verbs that make something new: what they make may be the answer itself ("generate a report").
+_CREATE_VERBS = _set("write create generate make produce prepare draft compose build develop")
 # Verbs that carry out an existing plan or spec ("execute the plan"), or, after a plan, its execution.
 _EXEC_VERBS = _set("execute implement carry run do apply build follow code ship deliver perform")
 _READ_VERBS = _set(
@@ -113,7 +115,7 @@ _VERBS = (
     | _OBJECT_VERBS
     | _EXEC_VERBS
     | _READ_VERBS
-    | {"plan", "planning", "specify", "break"}
+    | {"plan", "planning", "specify", "spec", "break"}
 )
 _EXISTING = {"plan": "plan", "plans": "plan", "spec": "spec", "specs": "spec", "specification": "spec"}
 _JOINABLE = _CHANGE_VERBS | _EXEC_VERBS | _EVAL_VERBS  # "review and fix", "plan, then implement"
@@ -415,7 +417,7 @@ def _mode(clauses: list[Clause], head: Head | None, words: list[Word]) -> tuple[
         return _eval_or_change(clauses, head)
     if verb in ("plan", "planning") or (verb == "break" and head.particle == "down") or deliverable == "plan":
         return "plan", f"mode plan: the main request is {_quote(_phrase(head))}"
-    if verb == "specify" or deliverable == "spec":
+    if verb in ("specify", "spec") or deliverable == "spec":
         return "spec", f"mode spec: the main request is {_quote(_phrase(head))}"
     if deliverable == "evaluate":
         return "evaluate", f"mode evaluate: the main request is {_quote(_phrase(head))}"
@@ -500,7 +502,7 @@ def _first_project_ref(clauses: list[Clause], inline: bool) -> str | None:
 def _asks_change(clauses: list[Clause], head: Head) -> str | None:
     """The verb that asks for a change to the project, if the main action (or one joined to it) does."""
     if head.verb in _CHANGE_VERBS:
-        if head.verb in _OBJECT_VERBS and _noun_head(head.obj) in _ANSWER_NOUNS:
+        if head.verb in _CREATE_VERBS and _noun_head(head.obj) in _ANSWER_NOUNS:
             return None
         return head.verb
     changes = [verb for verb in _coordinated(clauses, head) if verb in _CHANGE_VERBS]
