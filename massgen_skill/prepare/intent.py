@@ -233,7 +233,7 @@ def _words(task: str) -> list[Word]:
         if word is not None:
             words.append(word)
         elif end and words:  # a lone ":" or "." still ends the clause before it
-            words[-1] = Word(words[-1].text, words[-1].raw, words[-1].name, words[-1].ref, end)
+            words[-1] = replace(words[-1], end=end)
     return words
 
 
