@@ -92,8 +92,8 @@ def test_dry_run_json_has_reasons(project: Path, capsys: pytest.CaptureFixture[s
     assert data["ok"] is True and data["dry_run"] is True
     assert data["mode"] == "evaluate" and data["cwd_context"] == "ro" and data["preset"] == "evaluation"
     assert data["reasons"] == [
-        "mode evaluate: the task says 'Review'",
-        "cwd context ro: the task asks to 'review' the project ('src') without changes",
+        "mode evaluate: the main action is 'review'",
+        "cwd context ro: the task refers to the project ('src/app.py') but asks for no change",
         "criteria preset evaluation: evaluate mode without custom criteria",
     ]
     assert data["web"] is True and data["web_port"] == 8000 and data["review_gate"] is False
@@ -231,7 +231,8 @@ def test_errors_with_json_print_an_error_object(project: Path, capsys: pytest.Ca
 def test_execute_plan_needs_no_task(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "--mode", "execute-plan")
     inbox = data["argv"][-1]
-    assert data["argv"] == [*BASE, "--execute-plan", "latest", "--inbox-dir", inbox]
+    assert data["argv"] == [*BASE, "--execute-plan", "latest", "--cwd-context", "rw", "--inbox-dir", inbox]
+    assert data["needs_confirmation"] is True  # rw chosen by auto, no review gate (issue 12)
     assert data["web"] is False
     data = run_json(capsys, "--mode", "execute-spec", "--target", "plan_1", "--cwd-context", "none")
     assert data["argv"][:-2] == [*BASE, "--execute-spec", "plan_1"]

@@ -135,7 +135,8 @@ def test_massgen_config_error_before_log_dir(fake_massgen, project_dir, tmp_path
 
 
 def test_execute_plan_not_found_is_a_config_error_after_log_dir(fake_massgen, project_dir):
-    done = run_skill(["--mode", "execute-plan", "--target", "plan_missing"], fake_massgen.env(), project_dir)
+    argv = ["--mode", "execute-plan", "--cwd-context", "rw", "--target", "plan_missing"]  # rw confirmed
+    done = run_skill(argv, fake_massgen.env(), project_dir)
     assert done.returncode == ExitCode.MASSGEN_CONFIG, done.stdout
     assert "LOG_DIR" in relayed(done.stdout)
 

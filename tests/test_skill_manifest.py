@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from runtools import copy_bundle
 
+from massgen_skill.prepare.intent import CWD_CONTEXTS, MODES, REVIEWLESS_MODES
+
 REPO = Path(__file__).resolve().parents[1]
 SKILL_MD = REPO / "SKILL.md"
 # PyPI `skills-ref` 0.1.x installs the reference validator as `agentskills`; `skills-ref` is a fallback name.
@@ -71,3 +73,18 @@ def test_skill_md_names_some_paths() -> None:
 @pytest.mark.parametrize("relative", referenced_paths())
 def test_every_named_path_exists(relative: str) -> None:
     assert (REPO / relative).exists(), f"SKILL.md names {relative}, which is not in the bundle"
+
+
+def test_tells_the_host_agent_to_choose_mode_and_access() -> None:
+    """Issue 12: the host agent passes --mode and --cwd-context when its user's wish is clear; auto is a
+    fallback; review-less write access needs the user's confirmation."""
+    _, body = split_frontmatter(SKILL_MD.read_text(encoding="utf-8"))
+    lines = body.splitlines()
+    for mode in MODES:
+        assert any(f"`--mode {mode}" in line for line in lines), mode
+    for context in CWD_CONTEXTS:
+        assert f"--cwd-context {context}" in body or f"`{context}`" in body, context
+    for mode in REVIEWLESS_MODES:  # the row that names it also asks for rw explicitly
+        assert any(f"--mode {mode}" in line and "--cwd-context rw" in line for line in lines), mode
+    assert "fallback" in body and "--dry-run --json" in body
+    assert "exits 2" in body and "confirms" in body

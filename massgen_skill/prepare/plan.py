@@ -12,13 +12,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from massgen_skill.exitcodes import ExitCode
+from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen.config import secret_values
 from massgen_skill.massgen.program import MassgenProgram
-from massgen_skill.output import info, print_json, warn
+from massgen_skill.output import PROG, info, print_json, warn
 from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
 from massgen_skill.prepare.checks import claimed_ports, launch_checks
-from massgen_skill.prepare.intent import Decision, Request, decide
+from massgen_skill.prepare.intent import (
+    Decision,
+    Request,
+    confirmation_message,
+    decide,
+    require_confirmation,
+)
 from massgen_skill.run import records
 
 INBOX_NAME = "inbox"
@@ -96,6 +102,11 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
     decision = decide(
         Request(task, args.mode, args.cwd_context, bool(args.criteria), args.preset, args.target)
     )
+    # rw chosen by auto for a run with no review gate is refused before anything is written (issue 12).
+    gate = build(decision, _options(args, task, args.web_port or 8000, None, None)).review_gate
+    decision = require_confirmation(decision, args.cwd_context, gate)
+    if decision.needs_confirmation and not args.dry_run:
+        raise SkillError(confirmation_message(decision, args.raw_argv, (PROG, "run"), task), ExitCode.USAGE)
     record = records.RunRecord(records.new_run_id(), str(cwd), time.time())
     program = _environment_checks(args, cwd)
     criteria_file = _criteria(args, record.run_dir)
@@ -156,6 +167,7 @@ def _dry_run(prepared: PreparedRun) -> int:
                 "web": command.web,
                 "web_port": command.web_port,
                 "review_gate": command.review_gate,
+                "needs_confirmation": decision.needs_confirmation,
                 "reasons": list(decision.reasons),
                 "notes": list(command.notes),
                 "warnings": list(command.warnings),
