@@ -13,7 +13,7 @@ from massgen_skill import cli
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.follow.watch import ReviewTracker, WatchSettings, is_massgen_argv, watch
 from massgen_skill.review.block import BEGIN, END
-from massgen_skill.review.gate import ReviewTarget, resolve_target
+from massgen_skill.review.target import ReviewTarget, resolve_target
 from massgen_skill.run import records
 
 NS = 1_000_000_000

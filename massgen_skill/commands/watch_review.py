@@ -74,7 +74,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from massgen_skill.follow.watch import WatchEvent, WatchSettings, watch
     from massgen_skill.output import info, warn
-    from massgen_skill.review.gate import resolve_target
+    from massgen_skill.review.target import resolve_target
     from massgen_skill.run import records
 
     if args.port is not None and not 0 < args.port < 65536:
