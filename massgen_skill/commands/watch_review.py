@@ -24,8 +24,8 @@ directly). Each review of file changes is printed once, as the same block `run` 
   __END_REVIEW_INFO__
 and, once a human decided, `__REVIEW_COMPLETE__ APPROVED=true|false`. A second review in the same run is
 announced again. Started after a decision, it prints that decision's `__REVIEW_COMPLETE__` line once
-(--json: `"decided_before_watch": true`). The last line is `WATCH_END: …`. --json: one JSON object per line, one per event
-(watching, review_pending, review_complete, review_unresolved, ended, timeout).
+(--json: `"decided_before_watch": true`). The last line is `WATCH_END: …`. --json: one JSON object
+per line, one per event (watching, review_pending, review_complete, review_unresolved, ended, timeout).
 
 It exits when the run has ended and no review is open: a recorded run when its record is finalised (or its
 wrapper and massgen are gone); --pid P when P is gone; a bare LOG_DIR on Linux when no massgen process of
