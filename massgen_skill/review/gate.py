@@ -331,6 +331,13 @@ class ReviewState:
         return self.opened and self.decision is None
 
     @property
+    def decided(self) -> bool:
+        return self.decision is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.word, "decision": self.decision.as_dict() if self.decision else None}
+
+    @property
     def word(self) -> str:
         if not self.opened:
             return "none"
