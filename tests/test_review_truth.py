@@ -8,7 +8,6 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -252,36 +251,21 @@ def test_status_says_decided_although_status_json_keeps_the_flag(
 # --- the fake massgen, end to end ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def readers() -> Iterator[list[LineReader]]:
-    started: list[LineReader] = []
-    yield started
-    for reader in started:
-        reader.stop()
-
-
 def test_fake_review_diff_shows_deletions_then_status_and_a_late_watcher_tell_the_decision(
-    fake_massgen, project_dir: Path, tmp_path: Path, readers: list[LineReader]
+    fake_massgen, project_dir: Path, tmp_path: Path
 ) -> None:
     (project_dir / "a.py").write_text("old line one\nold line two\n", encoding="utf-8")
     env = skill_env(fake_massgen.env(scenario="review", review_files="a.py:M,b.py:?", review_timeout=30))
-    run = LineReader(
-        [
-            str(SCRIPTS / "massgen_run.sh"),
-            "--web",
-            "--web-port",
-            str(free_port()),
-            "--cwd-context",
-            "rw",
-            "x",
-        ],
-        project_dir,
-        env,
-        tmp_path / "run.err",
-    )
-    readers.append(run)
-    run.until(lambda line: line == block.END, timeout=30)
+    argv = ["--web", "--web-port", str(free_port()), "--cwd-context", "rw", "edit a.py"]
+    run = LineReader([str(SCRIPTS / "massgen_run.sh"), *argv], project_dir, env, tmp_path / "run.err")
+    try:
+        _review_then_late_watch(run, project_dir, env)
+    finally:
+        run.stop()
 
+
+def _review_then_late_watch(run: LineReader, project_dir: Path, env: dict[str, str]) -> None:
+    run.until(lambda line: line == block.END, timeout=30)
     shown = skill(["review", "show", "--full"], project_dir, env)
     assert shown.returncode == ExitCode.OK, shown.stderr
     content = [line for line in shown.stdout.splitlines() if line.startswith(block.CONTENT_PREFIX)]

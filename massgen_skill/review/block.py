@@ -24,7 +24,7 @@ END = REVIEW_END
 COMPLETE = REVIEW_COMPLETE
 # massgen's ids are `auto-<hex>` or `log_<ts>`; anything else (spaces, newlines) is not taken into our lines.
 _SID = re.compile(r"/api/sessions/([A-Za-z0-9._-]+)/review-response")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 PREVIEW_CHARS = 200
 DIFF_LINES = 200  # `review show` prints at most this many diff lines unless --full
 LINE_CHARS = 1000  # a diff line is cut here unless --full

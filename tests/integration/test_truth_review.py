@@ -69,6 +69,7 @@ def test_web_review_decided_status_and_a_late_watcher(
 
     log_dir = Path(relayed(run.stdout()).one("LOG_DIR"))
     raw = harness.read_json(log_dir / "turn_1" / "attempt_1" / layout.STATUS_FILE)
+    assert raw["review_pending"] is True  # massgen keeps its flag after the decision and the run's end
     info = skill.cmd_json("status")
     assert info["review"]["state"] == "rejected" and info["review"]["decision"]["resolved_by"] == "api"
     assert info["progress"]["review_pending"] is False, (raw.get("review_pending"), info)
