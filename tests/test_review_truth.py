@@ -194,6 +194,8 @@ def test_a_trickling_server_cannot_hold_a_request_past_its_deadline(
         server.close()
     assert code == ExitCode.SERVER_UNREACHABLE
     assert took < 5, took  # one byte every 0.5 s would take 250 s
+    # The connection was shut down, so the worker thread ended too (nothing left reading in the background).
+    assert not [t for t in threading.enumerate() if t.name == "review-http"]
     assert err.count("\n") == 1 and "within 1.5 s" in err and out == ""
 
 

@@ -54,7 +54,7 @@ class PollWaiter:
 class DirWaiter:
     wakes_on_change = True
 
-    def __init__(self, libc, fd: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, libc: ctypes.CDLL, fd: int) -> None:
         self._libc = libc
         self._fd = fd
         self._watched: set[str] = set()

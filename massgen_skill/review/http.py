@@ -267,14 +267,14 @@ def _tracking_adapter(client: ReviewClient) -> Any:
 def _tracking_pool(pool_cls: type, client: ReviewClient) -> type:
     base_conn: type = pool_cls.ConnectionCls
 
-    class TrackingConnection(base_conn):  # type: ignore[misc, valid-type]
-        def connect(self) -> None:
-            super().connect()
-            sock = getattr(self, "sock", None)
-            if isinstance(sock, socket.socket):
-                client.note_socket(sock)
+    def connect(conn: Any) -> None:
+        base_conn.connect(conn)
+        sock = getattr(conn, "sock", None)
+        if isinstance(sock, socket.socket):
+            client.note_socket(sock)
 
-    return type(pool_cls.__name__, (pool_cls,), {"ConnectionCls": TrackingConnection})
+    tracking = type(f"Tracking{base_conn.__name__}", (base_conn,), {"connect": connect})
+    return type(pool_cls.__name__, (pool_cls,), {"ConnectionCls": tracking})
 
 
 def _json_object(reply: _Reply, what: str) -> dict[str, Any]:
