@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from fake_massgen.knobs import FileChange
+from fake_massgen.webserver import review_diff
 from review_fixtures import (
     SCRIPTS,
     LineReader,
@@ -31,6 +33,7 @@ from massgen_skill.exitcodes import ExitCode
 from massgen_skill.massgen import markers
 from massgen_skill.review import block
 from massgen_skill.review.gate import review_state, review_state_of
+from massgen_skill.run import records
 
 # Every line break Python's str.splitlines() knows, the ANSI escape, NUL, and the bidi override.
 BREAKS = [
@@ -289,3 +292,29 @@ def _review_then_late_watch(run: LineReader, project_dir: Path, env: dict[str, s
     events = [json.loads(line) for line in late.stdout.splitlines()]
     assert [e["event"] for e in events] == ["watching", "review_complete", "ended"]
     assert events[1]["approved"] is False and events[1]["decided_before_watch"] is True
+
+
+def test_fake_review_diff_is_a_unified_diff_against_the_project(tmp_path: Path) -> None:
+    (tmp_path / "kept.py").write_text("a\nb\nc\n", encoding="utf-8")
+    (tmp_path / "gone.py").write_text("x\ny\n", encoding="utf-8")
+    changes = [FileChange("kept.py", "M"), FileChange("gone.py", "D"), FileChange("new.py", "A")]
+    diff = review_diff(tmp_path, changes, lambda path: "a\nB\nc\n").split("\n")
+    kept = diff[: diff.index("diff --git a/gone.py b/gone.py")]
+    assert kept[2:] == ["--- a/kept.py", "+++ b/kept.py", "@@ -1,3 +1,3 @@", " a", "-b", "+B", " c"]
+    gone = diff[len(kept) : diff.index("diff --git a/new.py b/new.py")]
+    assert gone[1] == "deleted file mode 100644" and gone[-3:] == ["@@ -1,2 +0,0 @@", "-x", "-y"]
+    new = diff[len(kept) + len(gone) :]
+    assert "--- /dev/null" in new and new[-4:] == ["@@ -0,0 +1,3 @@", "+a", "+B", "+c"]
+
+
+def test_status_does_not_say_review_pending_once_the_result_file_decided(
+    attempt: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = session_root(attempt).parents[2]
+    save_record(project, session_root(attempt), 8123, state=records.REVIEW_PENDING)
+    assert cli.main(["status", "--project", str(project), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["state"] == records.REVIEW_PENDING
+    write_json(attempt / "review_result.json", {"approved": True}, mtime_ns=time.time_ns() + 1_000_000_000)
+    assert cli.main(["status", "--project", str(project), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["state"] == records.RUNNING and data["review"]["state"] == "approved"

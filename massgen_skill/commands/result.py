@@ -7,6 +7,7 @@ from pathlib import Path
 
 from massgen_skill.commands._common import add_run_argument, project_dir
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.follow.steering import unread_messages
 
 EPILOG = """\
 Works for CLI-mode and web-mode log layouts, from the run record alone or from --log-dir.
@@ -43,7 +44,6 @@ def _target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     from massgen_skill.follow import results
-    from massgen_skill.follow.steering import unread_messages
     from massgen_skill.output import print_json
     from massgen_skill.run import records
 
