@@ -161,7 +161,7 @@ def _decide(conn: Connection, pending: PendingReview, args: argparse.Namespace) 
                 "run_id": conn.target.record.run_id if conn.target.record else None,
                 "session_id": pending.session_id,
                 "sent": body,
-                "landed": landed.__dict__,
+                "landed": landed.as_dict(),
             }
         )
         return int(ExitCode.OK)

@@ -167,133 +167,6 @@ def _last_decision(conn: Connection) -> str:
     return f" (the last one was decided: approved={str(state.decision.approved).lower()})"
 
 
-# --- deciding ------------------------------------------------------------------------------------------
-
-
-def decision_body(approve: bool, files: list[str] | None, feedback: str | None) -> dict[str, Any]:
-    """Always an explicit boolean `approved` (massgen defaults it to false: an `action` alone rejects)."""
-    body: dict[str, Any] = {"approved": approve, "action": "approve" if approve else "reject"}
-    if approve and files is not None:
-        body["approved_files"] = files
-    if feedback:
-        body["feedback"] = feedback
-    return body
-
-
-def check_files(pending: PendingReview, wanted: list[str]) -> list[str]:
-    """The names as the review spells them; REFUSED (before anything is sent) for any that is not pending."""
-    known = pending.names()
-    chosen: list[str] = []
-    unknown: list[str] = []
-    for name in wanted:
-        candidate = name[2:] if name.startswith("./") else name
-        if candidate in known:
-            chosen.append(candidate)
-        else:
-            unknown.append(name)
-    if unknown:
-        raise SkillError(
-            f"not in the pending review: {', '.join(one_line(u, 200) for u in unknown)}; pending files:"
-            f" {', '.join(known) or '(none)'} — nothing was sent",
-            ExitCode.REFUSED,
-        )
-    if not chosen:
-        raise SkillError("--files needs at least one file name", ExitCode.USAGE)
-    return list(dict.fromkeys(chosen))
-
-
-@dataclass(frozen=True)
-class Landed:
-    approved: bool
-    approved_files: list[str] | None
-    action: str | None
-    resolved_by: str | None
-    files: list[str]  # what massgen applies: the approved subset, or every file; [] when rejected
-    path: str
-
-
-def send_and_confirm(
-    conn: Connection,
-    pending: PendingReview,
-    body: dict[str, Any],
-    confirm_timeout: float = CONFIRM_TIMEOUT,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Landed:
-    """POST the decision, then wait (bounded) for massgen's review_result.json that answers this request."""
-    attempt = pending.attempt or conn.target.attempt()
-    request = pending.request
-    if attempt is not None and request is None:
-        request = _wait_request(attempt, 2.0, sleep)
-    sent_at = time.time()
-    conn.client.respond(pending.session_id, body)
-    if attempt is None:
-        raise SkillError(
-            f"decision sent to session {pending.session_id}, but no log dir is known to confirm it from"
-            f" {layout.REVIEW_RESULT}",
-            ExitCode.NO_REVIEW,
-        )
-    # A result file counts only when written after the request it answers (never a stale one).
-    newer_than = request.mtime if request else sent_at - 0.5
-    deadline = time.monotonic() + confirm_timeout
-    result = block.read_result(attempt, newer_than)
-    while result is None and time.monotonic() < deadline:
-        sleep(_POLL)
-        result = block.read_result(attempt, newer_than)
-    if result is None:
-        raise SkillError(
-            f"decision sent, but massgen wrote no {layout.REVIEW_RESULT} within {confirm_timeout:g} s: no"
-            " review was waiting for it (already decided or timed out)",
-            ExitCode.NO_REVIEW,
-        )
-    return _landed(result, attempt / layout.REVIEW_RESULT, pending)
-
-
-def _wait_request(
-    attempt: Path, seconds: float, sleep: Callable[[float], None]
-) -> block.ReviewRequest | None:
-    deadline = time.monotonic() + seconds
-    while True:
-        request = block.read_request(attempt)
-        if request is not None or time.monotonic() >= deadline:
-            return request
-        sleep(_POLL)
-
-
-def _landed(result: dict[str, Any], path: Path, pending: PendingReview) -> Landed:
-    decision = decision_from(result, path)
-    if not decision.approved:
-        applied: list[str] = []
-    elif decision.approved_files is None:
-        applied = [f.path for f in pending.files]
-    else:
-        applied = [c.split("::", 1)[1] if "::" in c else c for c in decision.approved_files]
-    return Landed(
-        approved=decision.approved,
-        approved_files=decision.approved_files,
-        action=decision.action,
-        resolved_by=decision.resolved_by,
-        files=applied,
-        path=decision.path,
-    )
-
-
-def check_landed(landed: Landed, body: dict[str, Any]) -> None:
-    """NO_REVIEW when what landed is not what was sent (massgen timed the review out, or someone else won)."""
-    if landed.approved == body["approved"]:
-        return
-    if landed.resolved_by == "unknown":
-        raise SkillError(
-            f"the review had timed out before the decision arrived (massgen rejects after"
-            f" {MASSGEN_REVIEW_TIMEOUT} s); nothing was applied",
-            ExitCode.NO_REVIEW,
-        )
-    raise SkillError(
-        f"another decision landed first: approved={str(landed.approved).lower()}"
-        f" (resolved by {landed.resolved_by or 'unknown'})",
-        ExitCode.NO_REVIEW,
-    )
-
-
 # --- what the files say ----------------------------------------------------------------------------------
 
 
@@ -377,3 +250,129 @@ def review_state_of(log_dir: str | Path | None) -> ReviewState:
         return ReviewState(opened=False)
     root = layout.session_root(Path(log_dir))
     return review_state(layout.newest_attempt(root))
+
+
+# --- deciding ------------------------------------------------------------------------------------------
+
+
+def decision_body(approve: bool, files: list[str] | None, feedback: str | None) -> dict[str, Any]:
+    """Always an explicit boolean `approved` (massgen defaults it to false: an `action` alone rejects)."""
+    body: dict[str, Any] = {"approved": approve, "action": "approve" if approve else "reject"}
+    if approve and files is not None:
+        body["approved_files"] = files
+    if feedback:
+        body["feedback"] = feedback
+    return body
+
+
+def check_files(pending: PendingReview, wanted: list[str]) -> list[str]:
+    """The names as the review spells them; REFUSED (before anything is sent) for any that is not pending."""
+    known = pending.names()
+    chosen: list[str] = []
+    unknown: list[str] = []
+    for name in wanted:
+        candidate = name[2:] if name.startswith("./") else name
+        if candidate in known:
+            chosen.append(candidate)
+        else:
+            unknown.append(name)
+    if unknown:
+        raise SkillError(
+            f"not in the pending review: {', '.join(one_line(u, 200) for u in unknown)}; pending files:"
+            f" {', '.join(known) or '(none)'} — nothing was sent",
+            ExitCode.REFUSED,
+        )
+    if not chosen:
+        raise SkillError("--files needs at least one file name", ExitCode.USAGE)
+    return list(dict.fromkeys(chosen))
+
+
+@dataclass(frozen=True)
+class Landed:
+    """The decision massgen recorded, and the files it applies because of it."""
+
+    decision: Decision
+    files: list[str]  # the approved subset, or every file; [] when rejected
+
+    @property
+    def approved(self) -> bool:
+        return self.decision.approved
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.decision.as_dict(), "files": self.files}
+
+
+def send_and_confirm(
+    conn: Connection,
+    pending: PendingReview,
+    body: dict[str, Any],
+    confirm_timeout: float = CONFIRM_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Landed:
+    """POST the decision, then wait (bounded) for massgen's review_result.json that answers this request."""
+    attempt = pending.attempt or conn.target.attempt()
+    request = pending.request
+    if attempt is not None and request is None:
+        request = _wait_request(attempt, 2.0, sleep)
+    sent_at = time.time()
+    conn.client.respond(pending.session_id, body)
+    if attempt is None:
+        raise SkillError(
+            f"decision sent to session {pending.session_id}, but no log dir is known to confirm it from"
+            f" {layout.REVIEW_RESULT}",
+            ExitCode.NO_REVIEW,
+        )
+    # A result file counts only when written after the request it answers (never a stale one).
+    newer_than = request.mtime if request else sent_at - 0.5
+    deadline = time.monotonic() + confirm_timeout
+    result = block.read_result(attempt, newer_than)
+    while result is None and time.monotonic() < deadline:
+        sleep(_POLL)
+        result = block.read_result(attempt, newer_than)
+    if result is None:
+        raise SkillError(
+            f"decision sent, but massgen wrote no {layout.REVIEW_RESULT} within {confirm_timeout:g} s: no"
+            " review was waiting for it (already decided or timed out)",
+            ExitCode.NO_REVIEW,
+        )
+    return _landed(result, attempt / layout.REVIEW_RESULT, pending)
+
+
+def _wait_request(
+    attempt: Path, seconds: float, sleep: Callable[[float], None]
+) -> block.ReviewRequest | None:
+    deadline = time.monotonic() + seconds
+    while True:
+        request = block.read_request(attempt)
+        if request is not None or time.monotonic() >= deadline:
+            return request
+        sleep(_POLL)
+
+
+def _landed(result: dict[str, Any], path: Path, pending: PendingReview) -> Landed:
+    decision = decision_from(result, path)
+    if not decision.approved:
+        applied: list[str] = []
+    elif decision.approved_files is None:
+        applied = [f.path for f in pending.files]
+    else:
+        applied = [c.split("::", 1)[1] if "::" in c else c for c in decision.approved_files]
+    return Landed(decision, applied)
+
+
+def check_landed(landed: Landed, body: dict[str, Any]) -> None:
+    """NO_REVIEW when what landed is not what was sent (massgen timed the review out, or someone else won)."""
+    if landed.approved == body["approved"]:
+        return
+    resolved_by = landed.decision.resolved_by
+    if resolved_by == "unknown":
+        raise SkillError(
+            f"the review had timed out before the decision arrived (massgen rejects after"
+            f" {MASSGEN_REVIEW_TIMEOUT} s); nothing was applied",
+            ExitCode.NO_REVIEW,
+        )
+    raise SkillError(
+        f"another decision landed first: approved={str(landed.approved).lower()}"
+        f" (resolved by {resolved_by or 'unknown'})",
+        ExitCode.NO_REVIEW,
+    )
