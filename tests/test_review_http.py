@@ -20,7 +20,8 @@ from runtools import free_port
 
 from massgen_skill import cli
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.review.gate import base_url, decision_body
+from massgen_skill.review.gate import decision_body
+from massgen_skill.review.http import base_url
 from massgen_skill.run import records
 
 

@@ -16,7 +16,7 @@ from runtools import wait_for
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.follow.steering import SOURCE, write_message
+from massgen_skill.follow.steering import SOURCE, WHEN_READ, unread_messages, write_message
 from massgen_skill.run import records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,3 +238,57 @@ def test_a_running_fake_team_receives_the_message(fake_massgen, project_dir):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.communicate(timeout=30)
     assert main(["steer", "--project", str(project_dir), "too late"]) == ExitCode.REFUSED
+
+
+# --- unread messages ----------------------------------------------------------------------------------
+
+
+def test_steer_warns_up_front_when_massgen_reads_the_inbox(project, capsys):
+    make_run(project)
+    assert main(["steer", "first"]) == 0
+    err = capsys.readouterr().err
+    assert WHEN_READ in err and "only answers and votes never reads it" in err and "still unread" not in err
+    assert main(["steer", "second"]) == 0
+    assert "(1 earlier message(s) still unread)" in capsys.readouterr().err
+
+
+def test_unread_messages_lists_what_massgen_has_not_taken(project):
+    record = make_run(project)
+    assert unread_messages(record).count == 0 and unread_messages(record).note() is None
+    first = write_message(Path(record.inbox_dir), "Focus on\nthe errors")
+    write_message(Path(record.inbox_dir), "Add tests")
+    (Path(record.inbox_dir) / "msg_not_json.json").write_text("[1, 2", encoding="utf-8")
+    os.mkfifo(Path(record.inbox_dir) / "msg_9999999999999_1_0000.json")  # never opened: not a regular file
+    unread = unread_messages(record)
+    assert unread.count == 3 and not unread.ended
+    assert [m.preview for m in unread.messages] == ["Focus on the errors", "Add tests", "[1, 2"]
+    assert unread.messages[0].path == first.path and unread.messages[0].sent_at is not None
+    assert "waiting in the inbox" in (unread.note() or "")
+    first.path.unlink()  # massgen read it
+    record.state = records.FINISHED
+    records.save(record)
+    ended = unread_messages(record)
+    assert ended.count == 2 and ended.ended and "never read by the team" in (ended.note() or "")
+
+
+def test_status_and_result_report_a_message_never_read(project, capsys):
+    root = project / ".massgen" / "massgen_logs" / "log_20261125_101500_123456"
+    (root / "turn_1" / "attempt_1").mkdir(parents=True)
+    record = make_run(project, log_dir=str(root))
+    write_message(Path(record.inbox_dir), "Use the cache")
+    record.state, record.outcome, record.exit_code = records.FINISHED, "ok", 0
+    records.save(record)
+    assert main(["status"]) == 0
+    text = capsys.readouterr().out
+    assert "  steering: 1 steering message(s) never read by the team" in text
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unread_steering"]["count"] == 1
+    main(["result", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["unread_steering"]["count"] == 1 and data["unread_steering"]["ended"] is True
+    assert data["unread_steering"]["messages"][0]["preview"] == "Use the cache"
+    main(["result"])
+    assert any(
+        line.startswith("STEERING: 1 steering message(s) never read")
+        for line in capsys.readouterr().out.splitlines()
+    )

@@ -11,9 +11,10 @@ from review_fixtures import make_run, request_data, save_record, session_root, s
 
 from massgen_skill import cli
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.follow.fswait import PollWaiter
 from massgen_skill.follow.watch import ReviewTracker, WatchSettings, is_massgen_argv, watch
 from massgen_skill.review.block import BEGIN, END
-from massgen_skill.review.gate import ReviewTarget, resolve_target
+from massgen_skill.review.target import ReviewTarget, resolve_target
 from massgen_skill.run import records
 
 NS = 1_000_000_000
@@ -146,12 +147,15 @@ def test_preview_with_newlines_and_a_forged_end_marker_stays_one_field(attempt: 
     assert lines[4].startswith("ANSWER_PREVIEW: line one __END_REVIEW_INFO__")
 
 
-def test_a_review_decided_before_the_watcher_started_is_not_announced(attempt: Path) -> None:
+def test_a_review_decided_before_the_watcher_started_is_reported_once_as_decided(attempt: Path) -> None:
     now = time.time_ns()
     open_review(attempt, now)
-    decide(attempt, now + NS)
+    decide(attempt, now + NS, approved=False)
     tracker = tracker_for(attempt)
-    assert tracker.poll() == [] and tracker.poll() == []
+    (event,) = tracker.poll()
+    assert event.kind == "review_complete" and event.data["decided_before_watch"] is True
+    assert event.lines == ["__REVIEW_COMPLETE__ APPROVED=false"] and event.data["approved"] is False
+    assert tracker.poll() == [] and tracker.poll() == [] and tracker.open is None
 
 
 def test_an_undecided_review_of_an_ended_run_is_not_announced(attempt: Path) -> None:
@@ -213,7 +217,7 @@ def test_the_loop_ends_when_the_record_is_finalised(attempt: Path) -> None:
             os.utime(record.path, ns=(now + 2 * NS, now + 2 * NS))
         time.sleep(0.01)
 
-    code = watch(target, events.append, WatchSettings(interval=0.01, timeout=5), sleep=sleep)
+    code = watch(target, events.append, WatchSettings(interval=0.01, timeout=5), pause=PollWaiter(sleep))
     assert code == ExitCode.OK
     assert kinds(events) == ["watching", "review_pending", "review_complete", "ended"]
     assert events[-1].lines == ["WATCH_END: run ended (ok)"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from massgen_skill.commands._common import add_run_argument, project_dir
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.follow.steering import unread_messages
 
 EPILOG = """\
 Works for CLI-mode and web-mode log layouts, from the run record alone or from --log-dir.
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         "plan_dir": record.plan_dir if record else None,
         "changed_files": record.changed_files if record else None,
         "reason": record.reason if record else None,
+        "unread_steering": unread_messages(record).as_dict() if record else None,
     }
     if args.json:
         print_json(data)
@@ -77,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         for key in ("winner", "answer_path", "workspace", "plan_file", "spec_file", "plan_dir"):
             if data[key]:
                 print(f"{key.upper()}: {data[key]}")
+        if data["unread_steering"] and data["unread_steering"]["note"]:
+            print(f"STEERING: {data['unread_steering']['note']}")
         if data["changed_files"] is not None:
             print(f"CHANGED: {', '.join(data['changed_files']) or '(nothing)'}")
         if text:

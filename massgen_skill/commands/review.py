@@ -3,22 +3,48 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
-from massgen_skill.commands._common import add_project_argument, project_dir, seconds
+from massgen_skill.commands._common import add_project_argument, project_dir, seconds, seconds_or_zero
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.output import print_json
+from massgen_skill.review.block import (
+    CONTENT_PREFIX,
+    DIFF_END,
+    DIFF_LINES,
+    PREVIEW_CHARS,
+    bounded_diff,
+    clean_field,
+    diff_block,
+)
+from massgen_skill.review.gate import (
+    CONFIRM_TIMEOUT,
+    MASSGEN_REVIEW_TIMEOUT,
+    Connection,
+    PendingReview,
+    check_files,
+    check_landed,
+    connect,
+    decision_body,
+    find_pending,
+    send_and_confirm,
+)
+from massgen_skill.review.http import HTTP_TIMEOUT
+from massgen_skill.review.target import resolve_target
 
-EPILOG = """\
+EPILOG = f"""\
 Only for a human's decision: show the pending changes, ask the user, then send exactly what they said.
 The server is found from the run record's port (massgen's own files always say localhost:8000), or --url;
 only loopback addresses are contacted (127.0.0.0/8, ::1, localhost) unless --allow-remote.
 After sending, the outcome is confirmed from massgen's review_result.json (the server says "ok" even when
 nothing is pending) and reported: approved or rejected, and which files land in the project.
+`show` prints the diff only between `DIFF: (…)` and `{DIFF_END}`, every line of it starting with
+`{CONTENT_PREFIX}`; line breaks other than \\n and control characters inside it appear as escapes (\\r,
+\\x1b, \\u2028). Each HTTP request has one deadline for the whole exchange (--http-timeout).
 
-exit codes: 0 done · 12 no such run/log dir · 13 server unreachable · 14 server error or non-JSON answer
-· 15 no review pending (already decided, timed out after 600 s, or never opened) · 16 refused (a file
-not in the review, a non-loopback URL) · 2 usage
+exit codes: 0 done · 12 no such run/log dir · 13 server unreachable or too slow · 14 server error or
+non-JSON answer · 15 no review pending (already decided, timed out after {MASSGEN_REVIEW_TIMEOUT} s, or never
+opened) · 16 refused (a file not in the review, a non-loopback URL) · 2 usage
 
 examples:
   massgen-skill review show
@@ -29,9 +55,6 @@ examples:
   massgen-skill review reject --feedback "keep the old API"
   massgen-skill review show .massgen/massgen_logs/log_20261125_101500_123456 --url http://127.0.0.1:8123
 """
-
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x9b]")
-LINE_CHARS = 1000  # a diff line is cut here unless --full
 
 
 def _common(sub: argparse.ArgumentParser) -> None:
@@ -46,7 +69,13 @@ def _common(sub: argparse.ArgumentParser) -> None:
         "--url", metavar="URL", help="review server, e.g. http://127.0.0.1:8123 (default: from the run)"
     )
     sub.add_argument("--allow-remote", action="store_true", help="allow a review server that is not loopback")
-    sub.add_argument("--http-timeout", type=seconds, default=10.0, metavar="S", help="per request (10)")
+    sub.add_argument(
+        "--http-timeout",
+        type=seconds,
+        default=HTTP_TIMEOUT,
+        metavar="S",
+        help=f"the whole of each request, connect to last byte ({HTTP_TIMEOUT:g})",
+    )
     sub.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -54,10 +83,10 @@ def _decision(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--feedback", metavar="TEXT", help="a note for the team, sent with the decision")
     sub.add_argument(
         "--confirm-timeout",
-        type=float,
-        default=15.0,
+        type=seconds_or_zero,
+        default=CONFIRM_TIMEOUT,
         metavar="S",
-        help="wait this long for massgen's review_result.json (15)",
+        help=f"wait this long for massgen's review_result.json ({CONFIRM_TIMEOUT:g})",
     )
 
 
@@ -67,7 +96,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     show = subs.add_parser("show", help="changed files and their diff", epilog=EPILOG, formatter_class=fmt)
     _common(show)
-    show.add_argument("--full", action="store_true", help="the whole diff (default: the first 200 lines)")
+    show.add_argument(
+        "--full", action="store_true", help=f"the whole diff (default: the first {DIFF_LINES} lines)"
+    )
     approve = subs.add_parser(
         "approve", help="apply all changes, or only --files", epilog=EPILOG, formatter_class=fmt
     )
@@ -85,28 +116,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _decision(reject)
 
 
-def safe_line(line: str, limit: int | None) -> str:
-    """A diff line that cannot move the cursor, colour the terminal, or pass for one of our markers."""
-    line = _CONTROL.sub("?", line)
-    if line.startswith("__"):
-        line = "\u200b" + line
-    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
-
-
-def bounded_diff(diff: str, full: bool, max_lines: int) -> tuple[list[str], int]:
-    lines = diff.splitlines()
-    shown = lines if full else lines[:max_lines]
-    return [safe_line(line, None if full else LINE_CHARS) for line in shown], len(lines)
-
-
-def _show(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from massgen_skill.output import print_json
-    from massgen_skill.review.block import PREVIEW_CHARS, clean_field
-    from massgen_skill.review.gate import DIFF_LINES
-
-    lines, total = bounded_diff(pending.diff, args.full, DIFF_LINES)
+def _show(conn: Connection, pending: PendingReview, args: argparse.Namespace) -> int:
     files = [{"path": f.path, "status": f.status, "context": f.context} for f in pending.files]
     if args.json:
+        lines, total = bounded_diff(pending.diff, args.full)
         print_json(
             {
                 "ok": True,
@@ -128,30 +141,18 @@ def _show(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-un
         f"FILES_CHANGED: {len(files)}",
         *(f"  {clean_field(f['status'], 3):<2} {clean_field(f['path'], 300)}" for f in files),
         f"ANSWER_PREVIEW: {clean_field(pending.answer, PREVIEW_CHARS)}",
+        *diff_block(pending.diff, args.full),
+        "DECIDE: ask the user; then `review approve`, `review approve --files …` or `review reject`",
     ]
-    if total:
-        more = (
-            f"first {len(lines)} of {total} lines; --full shows all"
-            if len(lines) < total
-            else f"{total} lines"
-        )
-        out += [f"DIFF: ({more})", *lines]
-    else:
-        out.append("DIFF: (none)")
-    out.append("DECIDE: ask the user; then `review approve`, `review approve --files …` or `review reject`")
     sys.stdout.write("\n".join(out) + "\n")
     return int(ExitCode.OK)
 
 
-def _decide(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from massgen_skill.output import print_json
-    from massgen_skill.review.block import clean_field
-    from massgen_skill.review.gate import check_files, check_landed, decision_body, send_and_confirm
-
+def _decide(conn: Connection, pending: PendingReview, args: argparse.Namespace) -> int:
     approve = args.action == "approve"
     chosen = check_files(pending, args.files) if approve and args.files else None
     body = decision_body(approve, chosen, args.feedback)
-    landed = send_and_confirm(conn, pending, body, max(0.0, args.confirm_timeout))
+    landed = send_and_confirm(conn, pending, body, args.confirm_timeout)
     check_landed(landed, body)
     if args.json:
         print_json(
@@ -160,7 +161,7 @@ def _decide(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-
                 "run_id": conn.target.record.run_id if conn.target.record else None,
                 "session_id": pending.session_id,
                 "sent": body,
-                "landed": landed.__dict__,
+                "landed": landed.as_dict(),
             }
         )
         return int(ExitCode.OK)
@@ -181,8 +182,6 @@ def _decide(conn, pending, args: argparse.Namespace) -> int:  # type: ignore[no-
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.review.gate import connect, find_pending, resolve_target
-
     target = resolve_target(args.run_ref, project_dir(args))
     conn = connect(target, args.url, args.allow_remote, args.http_timeout)
     try:

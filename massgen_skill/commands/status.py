@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from massgen_skill.commands._common import add_run_argument, resolve
+from massgen_skill.follow.steering import unread_messages
+from massgen_skill.review.gate import review_state_of
 
 EPILOG = """\
 Reads the newest turn_N/attempt_M/status.json (the STATUS path massgen printed goes stale after a restart).
@@ -25,10 +28,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def describe(record) -> dict:  # type: ignore[no-untyped-def]
     """Record + live progress, as one dict (shared by status and wait)."""
     from massgen_skill.massgen.status import progress_for
-    from massgen_skill.run.records import ACTIVE_STATES, effective_state
+    from massgen_skill.run.records import ACTIVE_STATES, REVIEW_PENDING, RUNNING, effective_state
 
     state = effective_state(record)
     progress = progress_for(Path(record.log_dir) if record.log_dir else None, state not in ACTIVE_STATES)
+    review = review_state_of(record.log_dir)  # status.json keeps review_pending after the decision
+    progress = replace(progress, review_pending=progress.review_pending and not review.decided)
+    state = RUNNING if state == REVIEW_PENDING and review.decided else state  # the relay may lag the file
     return {
         "run_id": record.run_id,
         "state": state,
@@ -41,6 +47,8 @@ def describe(record) -> dict:  # type: ignore[no-untyped-def]
         "exit_code": record.exit_code,
         "reason": record.reason,
         "progress": progress.as_dict(),
+        "review": review.as_dict(),
+        "unread_steering": unread_messages(record).as_dict(),
     }
 
 
@@ -66,6 +74,10 @@ def render(info: dict) -> str:
         )
     if info["answer_path"]:
         lines.append(f"  answer: {info['answer_path']}")
+    if info["review"]["decision"]:
+        lines.append(f"  review: {info['review']['state']} ({info['review']['decision']['resolved_by']})")
+    if info["unread_steering"]["note"]:
+        lines.append(f"  steering: {info['unread_steering']['note']}")
     if info["reason"] and info["outcome"] != "ok":
         lines.append(f"  reason: {info['reason']}")
     return "\n".join(lines)

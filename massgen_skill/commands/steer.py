@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from massgen_skill.commands._common import RUN_HELP, add_project_argument
+from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.follow.steering import WHEN_READ, unread_messages, write_message
+from massgen_skill.massgen.status import progress_for
+from massgen_skill.output import print_json, warn
+from massgen_skill.run import records
 
-EPILOG = """\
-The message reaches the agents on their next tool use (massgen polls the run's inbox). Only runs launched
-without the web UI have an inbox: massgen ignores it under --web. Without --agent every agent gets it.
+EPILOG = f"""\
+The message reaches the agents on their next tool use: {WHEN_READ};
+a team that only answers and votes never sees it. `status` and `result` report messages still unread.
+Only runs launched without the web UI have an inbox: massgen ignores --inbox-dir under --web.
+Without --agent every agent gets it.
 
 Refused (exit 16) for a finished, stopped or lost run and for a web-mode run; an empty message is a usage
 error (exit 2).
@@ -39,12 +47,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from massgen_skill.exitcodes import ExitCode, SkillError
-    from massgen_skill.output import print_json, warn
-    from massgen_skill.run import records
-
     if len(args.words) > 2:
         raise SkillError(
             f"expected [RUN] MESSAGE, got {len(args.words)} arguments; quote the message as one argument"
@@ -76,10 +78,12 @@ def run(args: argparse.Namespace) -> int:
     if not record.inbox_dir:
         raise SkillError(f"run {record.run_id} was launched without a steering inbox", ExitCode.REFUSED)
     if agents:
-        _check_agents(record, agents, warn)
-
-    from massgen_skill.follow.steering import write_message
-
+        _check_agents(record, agents)
+    waiting = unread_messages(record).count
+    warn(
+        f"{WHEN_READ}; a team that only answers and votes never reads it"
+        + (f" ({waiting} earlier message(s) still unread)" if waiting else "")
+    )
     sent = write_message(Path(record.inbox_dir), message, agents or None)
     data = {
         "ok": True,
@@ -88,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         "file": str(sent.path),
         "target_agents": agents or None,
         "chars": len(message),
+        "unread_before": waiting,
     }
     if args.json:
         print_json(data)
@@ -97,13 +102,8 @@ def run(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-def _check_agents(record, agents: list[str], warn) -> None:  # type: ignore[no-untyped-def]
+def _check_agents(record: records.RunRecord, agents: list[str]) -> None:
     """Unknown agent ids are an error when the run's status.json lists its agents; else only a warning."""
-    from pathlib import Path
-
-    from massgen_skill.exitcodes import SkillError
-    from massgen_skill.massgen.status import progress_for
-
     progress = progress_for(Path(record.log_dir) if record.log_dir else None)
     known = [a.agent_id for a in progress.agents]
     if not known:

@@ -8,6 +8,10 @@ import sys
 
 from massgen_skill.commands._common import add_project_argument, project_dir, seconds
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.follow.watch import DEFAULT_INTERVAL, IDLE_EXIT, WatchEvent, WatchSettings, watch
+from massgen_skill.output import info, warn
+from massgen_skill.review.target import resolve_target
+from massgen_skill.run import records
 
 EPILOG = """\
 For a run this process does not supervise (started in another shell, by another agent, or by massgen
@@ -19,8 +23,9 @@ directly). Each review of file changes is printed once, as the same block `run` 
   ANSWER_PREVIEW: <one line>
   __END_REVIEW_INFO__
 and, once a human decided, `__REVIEW_COMPLETE__ APPROVED=true|false`. A second review in the same run is
-announced again. The last line is `WATCH_END: …`. --json: one JSON object per line, one per event
-(watching, review_pending, review_complete, review_unresolved, ended, timeout).
+announced again. Started after a decision, it prints that decision's `__REVIEW_COMPLETE__` line once
+(--json: `"decided_before_watch": true`). The last line is `WATCH_END: …`. --json: one JSON object
+per line, one per event (watching, review_pending, review_complete, review_unresolved, ended, timeout).
 
 It exits when the run has ended and no review is open: a recorded run when its record is finalised (or its
 wrapper and massgen are gone); --pid P when P is gone; a bare LOG_DIR on Linux when no massgen process of
@@ -48,9 +53,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--poll-interval",
         type=seconds,
-        default=0.25,
+        default=DEFAULT_INTERVAL,
         metavar="S",
-        help="seconds between checks where inotify is missing (0.25)",
+        help=f"seconds between checks where inotify is missing ({DEFAULT_INTERVAL:g})",
     )
     parser.add_argument(
         "--timeout",
@@ -63,20 +68,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--idle-exit",
         type=seconds,
-        default=300.0,
+        default=IDLE_EXIT,
         metavar="S",
-        help="no /proc: take a bare LOG_DIR's run as ended after S quiet seconds (300)",
+        help=f"no /proc: take a bare LOG_DIR's run as ended after S quiet seconds ({IDLE_EXIT:g})",
     )
     add_project_argument(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per event, one per line")
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.follow.watch import WatchEvent, WatchSettings, watch
-    from massgen_skill.output import info, warn
-    from massgen_skill.review.gate import resolve_target
-    from massgen_skill.run import records
-
     if args.port is not None and not 0 < args.port < 65536:
         raise SkillError(f"--port {args.port}: not a TCP port", ExitCode.USAGE)
     if args.pid is not None and not 0 < args.pid < 2**31:

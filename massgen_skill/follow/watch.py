@@ -3,7 +3,9 @@
 A review is pending when the newest attempt holds a review_request.json that no review_result.json answers
 (the result must be newer than the request: a stale one never completes a new review) and status.json does
 not say `review_pending: false`. status.json keeps saying `review_pending: true` after the decision, and
-`is_complete` turns true before the review even opens, so neither is used on its own.
+`is_complete` turns true before the review even opens, so neither is used on its own. A review already
+decided when the watcher starts is reported once, as its decision (`decided_before_watch`): a late watcher
+is never silent about it.
 
 Idle polling only stats files (os.stat mtimes); a file is read when its mtime or size changed.
 
@@ -24,14 +26,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.follow.fswait import DirWaiter
+from massgen_skill.follow.fswait import Waiter, waiter
 from massgen_skill.massgen import layout
 from massgen_skill.massgen.status import read_json
 from massgen_skill.review import block
-from massgen_skill.review.gate import ReviewTarget, project_of
+from massgen_skill.review.gate import decision_from
+from massgen_skill.review.target import ReviewTarget, project_of
 from massgen_skill.run import records
 
 DEFAULT_INTERVAL = 0.25
@@ -80,19 +83,20 @@ def pending_event(number: int, request: block.ReviewRequest, attempt: Path, port
     )
 
 
-def complete_event(number: int, result: dict[str, Any], attempt: Path) -> WatchEvent:
-    approved = result.get("approved") is True
-    line = block.complete_line(approved)
-    files = result.get("approved_files")
+def complete_event(number: int, result: dict[str, Any], attempt: Path, late: bool = False) -> WatchEvent:
+    """A decision; `late` when it was taken before the watcher started (reported once all the same)."""
+    decision = decision_from(result, attempt / layout.REVIEW_RESULT)
+    line = block.complete_line(decision.approved)
     return WatchEvent(
         "review_complete",
         {
             "review": number,
-            "approved": approved,
-            "approved_files": files if isinstance(files, list) else None,
-            "action": result.get("action") if isinstance(result.get("action"), str) else None,
-            "resolved_by": result.get("resolved_by") if isinstance(result.get("resolved_by"), str) else None,
+            "approved": decision.approved,
+            "approved_files": decision.approved_files,
+            "action": decision.action,
+            "resolved_by": decision.resolved_by,
             "attempt_dir": str(attempt),
+            "decided_before_watch": late,
             "line": line,
         },
         [line],
@@ -161,7 +165,10 @@ class ReviewTracker:
             self.open = None
         result = block.read_result(attempt, request.mtime)
         if result is not None and first:
-            return events  # decided before this watcher started: history, not news
+            # Decided before this watcher started: say how, once, so a late watcher is never silent.
+            self.count += 1
+            events.append(complete_event(self.count, result, attempt, late=True))
+            return events
         if result is None and run_ended:
             self.warn("the run ended with an undecided review; nothing can decide it now")
             return events
@@ -255,7 +262,7 @@ def _running(pid: int, start: int | None) -> bool:
 
 def _log_dir_created(root: Path) -> float | None:
     """Creation time of log_<YYYYMMDD_HHMMSS_ffffff> from its name (local time), else its ctime."""
-    stamp = root.name.removeprefix("log_")
+    stamp = root.name.removeprefix(layout.LOG_DIR_PREFIX)
     try:
         base = time.mktime(time.strptime(stamp[:15], "%Y%m%d_%H%M%S"))
         return base + (int(stamp[16:22]) / 1e6 if len(stamp) >= 22 else 0.0)
@@ -383,7 +390,11 @@ class WatchSettings:
     idle_exit: float = IDLE_EXIT
 
 
-def liveness_for(target: ReviewTarget, tracker: ReviewTracker, settings: WatchSettings):  # type: ignore[no-untyped-def]
+class Liveness(Protocol):
+    def ended(self) -> tuple[bool, str]: ...
+
+
+def liveness_for(target: ReviewTarget, tracker: ReviewTracker, settings: WatchSettings) -> Liveness:
     if settings.pid is not None:
         return PidLiveness(settings.pid)
     if target.record is not None:
@@ -399,9 +410,10 @@ def watch(
     emit: Callable[[WatchEvent], None],
     settings: WatchSettings,
     warn: Callable[[str], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    pause: Waiter | None = None,
 ) -> ExitCode:
-    """Poll until the run ends (OK) or the timeout (REVIEW_PENDING when one is open, else STILL_RUNNING)."""
+    """Poll until the run ends (OK) or the timeout (REVIEW_PENDING when one is open, else STILL_RUNNING).
+    `pause` is how the loop waits between looks: inotify where available, else sleeping (`PollWaiter`)."""
     tracker = ReviewTracker(target, warn)
     liveness = liveness_for(target, tracker, settings)
     deadline = None if settings.timeout is None else time.monotonic() + settings.timeout
@@ -416,12 +428,11 @@ def watch(
             },
         )
     )
-    waiter = DirWaiter.create() if sleep is time.sleep else None  # tests that inject `sleep` poll
+    pause = pause or waiter()
     try:
-        return _loop(target, tracker, liveness, emit, settings, deadline, waiter, sleep)
+        return _loop(target, tracker, liveness, emit, settings, deadline, pause)
     finally:
-        if waiter is not None:
-            waiter.close()
+        pause.close()
 
 
 def _folders(target: ReviewTarget, tracker: ReviewTracker) -> list[Path | None]:
@@ -431,21 +442,19 @@ def _folders(target: ReviewTarget, tracker: ReviewTracker) -> list[Path | None]:
     return [record, target.root, attempt.parent if attempt else None, attempt]
 
 
-def _loop(  # type: ignore[no-untyped-def]
+def _loop(
     target: ReviewTarget,
     tracker: ReviewTracker,
-    liveness,
+    liveness: Liveness,
     emit: Callable[[WatchEvent], None],
     settings: WatchSettings,
     deadline: float | None,
-    waiter: DirWaiter | None,
-    sleep: Callable[[float], None],
+    pause: Waiter,
 ) -> ExitCode:
     next_check = 0.0
-    check_every = LIVENESS_EVERY if waiter is None else 0.0  # with inotify, wakes are rare: check each one
+    check_every = 0.0 if pause.wakes_on_change else LIVENESS_EVERY  # inotify wakes are rare: check each one
     while True:
-        if waiter is not None:
-            waiter.watch(_folders(target, tracker))  # before polling: a change after the poll wakes us
+        pause.watch(_folders(target, tracker))  # before polling: a change after the poll wakes us
         if time.monotonic() >= next_check:  # a run's end may show a little late (1 s polling, 5 s inotify)
             ended, why = liveness.ended()
             next_check = time.monotonic() + check_every
@@ -468,10 +477,7 @@ def _loop(  # type: ignore[no-untyped-def]
                 )
             )
             return code
-        pause = settings.interval if waiter is None else WAKE_EVERY
+        seconds = WAKE_EVERY if pause.wakes_on_change else settings.interval
         if deadline is not None:
-            pause = min(pause, max(0.0, deadline - time.monotonic()))
-        if waiter is None:
-            sleep(pause)
-        else:
-            waiter.wait(pause)
+            seconds = min(seconds, max(0.0, deadline - time.monotonic()))
+        pause.wait(seconds)

@@ -36,6 +36,7 @@ VOTE_FILE = "vote.json"
 EXECUTION_TRACE_FILE = "execution_trace.md"
 
 _ROOT_PREFIX = "log_"
+LOG_DIR_PREFIX = _ROOT_PREFIX  # a session root is named log_<YYYYMMDD_HHMMSS_ffffff>
 _TURN = re.compile(r"^turn_(\d+)$")
 _ATTEMPT = re.compile(r"^attempt_(\d+)$")
 ANSWER_DIR_RE = re.compile(r"^\d{8}_\d{6}_\d{6}$")  # <agent_id>/<YYYYMMDD_HHMMSS_ffffff>/: one answer

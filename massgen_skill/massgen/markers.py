@@ -33,6 +33,7 @@ SPEC_DIR = "SPEC_DIR"
 SPEC_ID = "SPEC_ID"
 REVIEW_PENDING = "__REVIEW_PENDING__"
 REVIEW_COMPLETE = "__REVIEW_COMPLETE__"
+REVIEW_END = "__END_REVIEW_INFO__"  # ours: closes the review block the skill prints after REVIEW_PENDING
 ERROR = "ERROR"  # `❌ Error: …` (exception after LOG_DIR) or `❌ Configuration error: …`
 
 _KEYED = (

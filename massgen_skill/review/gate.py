@@ -1,24 +1,16 @@
-"""The review gate over HTTP (contract §5): find a run's review server and session, show, approve, reject.
+"""Decide and confirm a review (contract §5): what is pending, which files may be named, what landed.
 
-Safety rules, all enforced here:
-- only loopback addresses are ever contacted (127.0.0.0/8, ::1, `localhost` → 127.0.0.1); a URL that points
-  elsewhere is refused unless the caller allows it explicitly;
-- no proxies, no .netrc, no redirects (`trust_env=False`, `allow_redirects=False`), a timeout on every request
-  and a bound on every response body;
 - file names to approve are checked against the pending review BEFORE anything is sent (massgen answers ok
   and silently applies nothing for unknown names);
 - the server answers `{"status": "ok"}` even when nothing is pending, so the outcome is confirmed from
-  `review_result.json`, never from the HTTP answer.
-
-`requests` is imported inside functions: `watch-review` uses the target look-up here without paying for it.
+  `review_result.json`, never from the HTTP answer;
+- status.json keeps `review_pending: true` after the decision, so `review_state` asks the result file.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,256 +21,13 @@ from massgen_skill.massgen import layout
 from massgen_skill.massgen.flags import WEB_HOST_DEFAULT
 from massgen_skill.output import one_line
 from massgen_skill.review import block
+from massgen_skill.review.http import HTTP_TIMEOUT, ReviewClient, base_url
+from massgen_skill.review.target import ReviewTarget
 from massgen_skill.run import records
 
-# massgen's REST endpoints (contract §5).
-ACTIVE_SESSION = "/api/active-session"
-SESSION_REVIEW = "/api/sessions/{sid}/review"
-REVIEW_RESPONSE = "/api/sessions/{sid}/review-response"
-
-HTTP_TIMEOUT = 10.0  # seconds, connect and read, per request
-MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 CONFIRM_TIMEOUT = 15.0  # seconds to wait for review_result.json after sending a decision
-DIFF_LINES = 200  # `review show` prints at most this many diff lines unless --full
 MASSGEN_REVIEW_TIMEOUT = 600  # massgen rejects a review nobody decided after this many seconds
-
-
-# --- which run -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class ReviewTarget:
-    """A run to watch or decide on: its session root (log_<ts>), its record when it has one, its port."""
-
-    project: Path
-    root: Path | None  # None while a just-started run has not printed LOG_DIR yet
-    record: records.RunRecord | None = None
-    port: int | None = None  # the real web UI port (massgen's own files always say 8000)
-
-    @property
-    def label(self) -> str:
-        return self.record.run_id if self.record else str(self.root)
-
-    def attempt(self) -> Path | None:
-        return layout.newest_attempt(self.root) if self.root else None
-
-    def reload(self) -> None:
-        """Re-read the record (a starting run gets its LOG_DIR and port later)."""
-        if self.record is None:
-            return
-        self.record = records.load(self.record.path)
-        if self.record.log_dir:
-            self.root = Path(self.record.log_dir)
-        if self.record.web_port and self.port is None:
-            self.port = self.record.web_port
-
-
-def project_of(root: Path) -> Path | None:
-    """The project of a log dir in massgen's default place, <project>/.massgen/massgen_logs/log_<ts>."""
-    if (
-        root.parent.name == layout.LOGS_SUBDIR.name
-        and root.parent.parent.name == layout.LOGS_SUBDIR.parent.name
-    ):
-        return root.parent.parent.parent
-    return None
-
-
-def _same(a: str | Path, b: Path) -> bool:
-    try:
-        return Path(a).resolve() == b.resolve()
-    except OSError:
-        return False
-
-
-def record_for_log_dir(root: Path, projects: list[Path]) -> records.RunRecord | None:
-    """The newest record (in any of `projects`) whose log_dir is this session root."""
-    found = [
-        rec
-        for project in dict.fromkeys(projects)
-        for rec in records.list_records(project)
-        if rec.log_dir and _same(rec.log_dir, root)
-    ]
-    return found[-1] if found else None
-
-
-def looks_like_path(ref: str) -> bool:
-    return "/" in ref or ref.startswith(".") or Path(ref).exists()
-
-
-def resolve_target(ref: str | None, project: Path, port: int | None = None) -> ReviewTarget:
-    """RUN (id, prefix, record path, 'latest'/None) or a LOG_DIR (session root, turn or attempt dir)."""
-    if ref and not ref.endswith(".json") and looks_like_path(ref):
-        path = Path(ref).expanduser()
-        if not path.is_dir():
-            raise SkillError(f"no such LOG_DIR: {ref}", ExitCode.NOT_FOUND)
-        root = layout.session_root(path.resolve())
-        if not root.name.startswith("log_") and not layout.turns(root):
-            raise SkillError(
-                f"{ref} is not a massgen log dir (expected …/.massgen/massgen_logs/log_<ts>)",
-                ExitCode.NOT_FOUND,
-            )
-        home = project_of(root)
-        record = record_for_log_dir(root, [p for p in (home, project) if p is not None])
-        target = ReviewTarget(home or project, root, record, port)
-    else:
-        record = records.resolve_run(ref, project)
-        root = Path(record.log_dir) if record.log_dir else None
-        target = ReviewTarget(Path(record.project_dir), root, record, port)
-    if target.port is None and target.record is not None:
-        target.port = target.record.web_port
-    return target
-
-
-# --- loopback only -------------------------------------------------------------------------------------
-
-
-def _loopback_host(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or bool(mapped and mapped.is_loopback)
-
-
-def _shown(url: str) -> str:
-    """A URL fit for an error message: never the user:password part."""
-    return one_line(re.sub(r"//[^/@]*@", "//***@", url), 200)
-
-
-def base_url(url: str, allow_remote: bool = False, source: str = "--url") -> str:
-    """scheme://host:port of a review server URL; refuses anything that is not loopback (unless allowed)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise SkillError(f"{source}: not a valid URL: {_shown(url)} ({exc})", ExitCode.USAGE) from None
-    host = parts.hostname
-    if parts.scheme not in ("http", "https") or not host:
-        raise SkillError(f"{source}: expected http://127.0.0.1:PORT, got {_shown(url)}", ExitCode.USAGE)
-    if parts.username is not None or parts.password is not None:
-        raise SkillError(f"{source}: a URL with credentials is refused", ExitCode.REFUSED)
-    if not _loopback_host(host) and not allow_remote:
-        raise SkillError(
-            f"{source} points at {host}, which is not this machine; only loopback review servers are"
-            " contacted (pass --allow-remote to override)",
-            ExitCode.REFUSED,
-        )
-    if host.lower() == "localhost":
-        host = WEB_HOST_DEFAULT  # never trust name resolution: massgen binds 127.0.0.1 by default
-    shown = f"[{host}]" if ":" in host else host
-    port = port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.scheme}://{shown}:{port}"
-
-
-def port_of(base: str) -> int | None:
-    return urlsplit(base).port
-
-
-# --- HTTP ----------------------------------------------------------------------------------------------
-
-
-class ReviewClient:
-    """JSON over HTTP to one review server, with every failure mapped to a one-line SkillError."""
-
-    def __init__(self, base: str, timeout: float = HTTP_TIMEOUT) -> None:
-        import requests
-
-        self.base = base
-        self.timeout = timeout
-        self._requests = requests
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxy variables, no .netrc credentials
-
-    def close(self) -> None:
-        self.session.close()
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        requests = self._requests
-        what = f"{method} {path}"
-        try:
-            response = self.session.request(
-                method,
-                self.base + path,
-                json=body,
-                timeout=(self.timeout, self.timeout),
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.exceptions.Timeout:
-            raise SkillError(
-                f"review server {self.base} did not answer {what} within {self.timeout:g} s",
-                ExitCode.SERVER_UNREACHABLE,
-            ) from None
-        except requests.exceptions.ConnectionError:
-            raise SkillError(
-                f"review server {self.base} is not reachable (connection refused); the run may have ended"
-                " (its server stops with it) — check `massgen-skill status`",
-                ExitCode.SERVER_UNREACHABLE,
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise SkillError(
-                f"review server {self.base}: {what} failed: {type(exc).__name__}", ExitCode.SERVER_ERROR
-            ) from None
-        with response:
-            raw = self._read(response, what)
-        data: Any = None
-        try:
-            data = json.loads(raw.decode("utf-8")) if raw else None
-        except (UnicodeDecodeError, ValueError):
-            data = None
-        if response.status_code >= 300:
-            detail = ""
-            if isinstance(data, dict):
-                detail = str(data.get("error") or data.get("detail") or "")
-            raise SkillError(
-                f"review server answered HTTP {response.status_code} to {what}"
-                + (f": {one_line(detail, 200)}" if detail else ""),
-                ExitCode.SERVER_ERROR,
-            )
-        if not isinstance(data, dict):
-            raise SkillError(
-                f"review server answered {what} with something that is not a JSON object",
-                ExitCode.SERVER_ERROR,
-            )
-        return data
-
-    def _read(self, response: Any, what: str) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_content(65536):
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise SkillError(
-                        f"review server's answer to {what} is larger than {MAX_RESPONSE_BYTES >> 20} MiB",
-                        ExitCode.SERVER_ERROR,
-                    )
-                chunks.append(chunk)
-        except self._requests.exceptions.RequestException as exc:
-            raise SkillError(
-                f"review server {self.base}: reading the answer to {what} failed: {type(exc).__name__}",
-                ExitCode.SERVER_UNREACHABLE,
-            ) from None
-        return b"".join(chunks)
-
-    def active_session(self) -> str | None:
-        sid = self.call("GET", ACTIVE_SESSION).get("session_id")
-        return sid if isinstance(sid, str) and sid else None
-
-    def review(self, sid: str) -> dict[str, Any]:
-        return self.call("GET", SESSION_REVIEW.format(sid=_quote(sid)))
-
-    def respond(self, sid: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.call("POST", REVIEW_RESPONSE.format(sid=_quote(sid)), body)
-
-
-def _quote(sid: str) -> str:
-    from urllib.parse import quote
-
-    return quote(sid, safe="")
+_POLL = 0.05
 
 
 # --- the pending review --------------------------------------------------------------------------------
@@ -371,7 +120,7 @@ def connect(
             ExitCode.NO_REVIEW,
         )
     else:
-        api = _api_url(request)
+        api = request.api_url if request else None
         if not api:
             raise SkillError(
                 f"no review server known for {target.label}: no port in a run record and no"
@@ -380,20 +129,6 @@ def connect(
             )
         base = base_url(api, allow_remote, layout.REVIEW_REQUEST)
     return Connection(target, base, ReviewClient(base, timeout), request, attempt)
-
-
-def _api_url(request: block.ReviewRequest | None) -> str | None:
-    if request is None:
-        return None
-    data, problem = _read_json(Path(request.path))
-    api = data.get("api_url") if not problem and isinstance(data, dict) else None
-    return api if isinstance(api, str) else None
-
-
-def _read_json(path: Path) -> tuple[Any, str | None]:
-    from massgen_skill.massgen.status import read_json
-
-    return read_json(path)
 
 
 def find_pending(conn: Connection, url: str | None = None) -> PendingReview:
@@ -426,12 +161,95 @@ def find_pending(conn: Connection, url: str | None = None) -> PendingReview:
 
 
 def _last_decision(conn: Connection) -> str:
-    if conn.attempt is None:
+    state = review_state(conn.attempt)
+    if state.decision is None:
         return " (already decided, timed out, or never opened)"
-    result = block.read_result(conn.attempt, conn.request.mtime if conn.request else 0.0)
+    return f" (the last one was decided: approved={str(state.decision.approved).lower()})"
+
+
+# --- what the files say ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """massgen's review_result.json for the newest review of an attempt."""
+
+    approved: bool
+    approved_files: list[str] | None
+    action: str | None
+    resolved_by: str | None  # "api" | "webui" | "unknown" (massgen's 600 s timeout)
+    timestamp: float | None
+    path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "approved": self.approved,
+            "approved_files": self.approved_files,
+            "action": self.action,
+            "resolved_by": self.resolved_by,
+            "timestamp": self.timestamp,
+            "path": self.path,
+        }
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Whether an attempt had a review, and its decision once massgen wrote one (None while undecided)."""
+
+    opened: bool
+    decision: Decision | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.opened and self.decision is None
+
+    @property
+    def decided(self) -> bool:
+        return self.decision is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.word, "decision": self.decision.as_dict() if self.decision else None}
+
+    @property
+    def word(self) -> str:
+        if not self.opened:
+            return "none"
+        if self.decision is None:
+            return "pending"
+        return "approved" if self.decision.approved else "rejected"
+
+
+def decision_from(result: dict[str, Any], path: Path) -> Decision:
+    chosen = result.get("approved_files")
+    action, resolved_by, stamp = result.get("action"), result.get("resolved_by"), result.get("timestamp")
+    return Decision(
+        approved=result.get("approved") is True,
+        approved_files=[str(c) for c in chosen] if isinstance(chosen, list) else None,
+        action=action if isinstance(action, str) else None,
+        resolved_by=resolved_by if isinstance(resolved_by, str) else None,
+        timestamp=float(stamp) if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else None,
+        path=str(path),
+    )
+
+
+def review_state(attempt: Path | None) -> ReviewState:
+    """The truth about an attempt's review from massgen's files: a result newer than the request decides it,
+    whatever status.json's `review_pending` still says."""
+    request = block.read_request(attempt) if attempt else None
+    if attempt is None or request is None:
+        return ReviewState(opened=False)
+    result = block.read_result(attempt, request.mtime)
     if result is None:
-        return " (already decided, timed out, or never opened)"
-    return f" (the last one was decided: approved={str(result.get('approved') is True).lower()})"
+        return ReviewState(opened=True)
+    return ReviewState(opened=True, decision=decision_from(result, attempt / layout.REVIEW_RESULT))
+
+
+def review_state_of(log_dir: str | Path | None) -> ReviewState:
+    """`review_state` of a run's newest attempt, from its LOG_DIR (session root, turn or attempt dir)."""
+    if not log_dir:
+        return ReviewState(opened=False)
+    root = layout.session_root(Path(log_dir))
+    return review_state(layout.newest_attempt(root))
 
 
 # --- deciding ------------------------------------------------------------------------------------------
@@ -471,22 +289,31 @@ def check_files(pending: PendingReview, wanted: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Landed:
-    approved: bool
-    approved_files: list[str] | None
-    action: str | None
-    resolved_by: str | None
-    files: list[str]  # what massgen applies: the approved subset, or every file; [] when rejected
-    path: str
+    """The decision massgen recorded, and the files it applies because of it."""
+
+    decision: Decision
+    files: list[str]  # the approved subset, or every file; [] when rejected
+
+    @property
+    def approved(self) -> bool:
+        return self.decision.approved
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.decision.as_dict(), "files": self.files}
 
 
 def send_and_confirm(
-    conn: Connection, pending: PendingReview, body: dict[str, Any], confirm_timeout: float = CONFIRM_TIMEOUT
+    conn: Connection,
+    pending: PendingReview,
+    body: dict[str, Any],
+    confirm_timeout: float = CONFIRM_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Landed:
     """POST the decision, then wait (bounded) for massgen's review_result.json that answers this request."""
     attempt = pending.attempt or conn.target.attempt()
     request = pending.request
     if attempt is not None and request is None:
-        request = _wait_request(attempt, 2.0)
+        request = _wait_request(attempt, 2.0, sleep)
     sent_at = time.time()
     conn.client.respond(pending.session_id, body)
     if attempt is None:
@@ -500,7 +327,7 @@ def send_and_confirm(
     deadline = time.monotonic() + confirm_timeout
     result = block.read_result(attempt, newer_than)
     while result is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+        sleep(_POLL)
         result = block.read_result(attempt, newer_than)
     if result is None:
         raise SkillError(
@@ -511,43 +338,34 @@ def send_and_confirm(
     return _landed(result, attempt / layout.REVIEW_RESULT, pending)
 
 
-def _wait_request(attempt: Path, seconds: float) -> block.ReviewRequest | None:
+def _wait_request(
+    attempt: Path, seconds: float, sleep: Callable[[float], None]
+) -> block.ReviewRequest | None:
     deadline = time.monotonic() + seconds
     while True:
         request = block.read_request(attempt)
         if request is not None or time.monotonic() >= deadline:
             return request
-        time.sleep(0.05)
+        sleep(_POLL)
 
 
 def _landed(result: dict[str, Any], path: Path, pending: PendingReview) -> Landed:
-    approved = result.get("approved") is True
-    chosen = result.get("approved_files")
-    chosen_list = [str(c) for c in chosen] if isinstance(chosen, list) else None
-    all_files = [f.path for f in pending.files]
-    if not approved:
+    decision = decision_from(result, path)
+    if not decision.approved:
         applied: list[str] = []
-    elif chosen_list is None:
-        applied = all_files
+    elif decision.approved_files is None:
+        applied = [f.path for f in pending.files]
     else:
-        applied = [c.split("::", 1)[1] if "::" in c else c for c in chosen_list]
-    action = result.get("action")
-    resolved_by = result.get("resolved_by")
-    return Landed(
-        approved=approved,
-        approved_files=chosen_list,
-        action=action if isinstance(action, str) else None,
-        resolved_by=resolved_by if isinstance(resolved_by, str) else None,
-        files=applied,
-        path=str(path),
-    )
+        applied = [c.split("::", 1)[1] if "::" in c else c for c in decision.approved_files]
+    return Landed(decision, applied)
 
 
 def check_landed(landed: Landed, body: dict[str, Any]) -> None:
     """NO_REVIEW when what landed is not what was sent (massgen timed the review out, or someone else won)."""
     if landed.approved == body["approved"]:
         return
-    if landed.resolved_by == "unknown":
+    resolved_by = landed.decision.resolved_by
+    if resolved_by == "unknown":
         raise SkillError(
             f"the review had timed out before the decision arrived (massgen rejects after"
             f" {MASSGEN_REVIEW_TIMEOUT} s); nothing was applied",
@@ -555,6 +373,6 @@ def check_landed(landed: Landed, body: dict[str, Any]) -> None:
         )
     raise SkillError(
         f"another decision landed first: approved={str(landed.approved).lower()}"
-        f" (resolved by {landed.resolved_by or 'unknown'})",
+        f" (resolved by {resolved_by or 'unknown'})",
         ExitCode.NO_REVIEW,
     )

@@ -43,6 +43,7 @@ from fake_massgen.textio import (
     write_json_atomic,
     write_text,
 )
+from fake_massgen.webserver import review_diff
 
 if TYPE_CHECKING:
     from fake_massgen.webserver import WebState
@@ -1515,17 +1516,6 @@ def _review_payload(run: Run, state: WebState, winner: str, changes: list[FileCh
         base_ref = (proc.stdout.strip() or None) if proc.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         base_ref = None
-    diff_parts = []
-    for change in changes:
-        if change.status == "D":
-            diff_parts.append(f"diff --git a/{change.path} b/{change.path}\ndeleted file mode 100644")
-            continue
-        body = change_content(winner, change.path).splitlines()
-        hunk = "\n".join("+" + line for line in body)
-        diff_parts.append(
-            f"diff --git a/{change.path} b/{change.path}\nnew file mode 100644\n--- /dev/null\n"
-            f"+++ b/{change.path}\n@@ -0,0 +1,{len(body)} @@\n{hunk}"
-        )
     ws = run.workspaces.get(winner)
     isolated = str(ws / ".worktree" / "ctx_1") if ws else str(run.cwd)
     st = run.status
@@ -1541,7 +1531,7 @@ def _review_payload(run: Run, state: WebState, winner: str, changes: list[FileCh
                 "base_ref": base_ref,
                 "context_prefix": ".",
                 "changes": [{"status": c.status, "path": c.path} for c in changes],
-                "diff": "\n".join(diff_parts),
+                "diff": review_diff(run.cwd, changes, lambda path: change_content(winner, path)),
             }
         ],
         "answer_content": run.knobs.answer,

@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import signal
 import socketserver
 import threading
 import time
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fake_massgen.cli import EXIT_CONFIG, EXIT_OK, EXIT_SERVER_STARTUP, Invocation, err, log_root, out
+from fake_massgen.knobs import FileChange
 
 if TYPE_CHECKING:
     from fake_massgen.engine import Run
+
+
+def review_diff(cwd: Path, changes: Sequence[FileChange], new_content: Callable[[str], str]) -> str:
+    """The review's diff as massgen's (`git diff` of the isolated worktree against its base): a real unified
+    diff per file — a modified file shows its removed lines, a deleted one all of them."""
+    return "\n".join(_file_diff(change, _old_text(cwd / change.path), new_content) for change in changes)
+
+
+def _old_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    except OSError:
+        return ""
+
+
+def _file_diff(change: FileChange, old: str, new_content: Callable[[str], str]) -> str:
+    path = change.path
+    head = f"diff --git a/{path} b/{path}"
+    if change.status == "D":
+        head += f"\ndeleted file mode 100644\nindex 1111111..0000000\n--- a/{path}\n+++ /dev/null"
+        new = ""
+    elif change.status in ("A", "?") or not old:
+        head += f"\nnew file mode 100644\nindex 0000000..2222222\n--- /dev/null\n+++ b/{path}"
+        old, new = "", new_content(path)
+    else:
+        head += f"\nindex 1111111..2222222 100644\n--- a/{path}\n+++ b/{path}"
+        new = new_content(path)
+    hunks = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=3)
+    body = [line for line in hunks if not line.startswith(("---", "+++"))]
+    return "\n".join([head, *body])
 
 
 class WebState:
