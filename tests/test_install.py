@@ -103,7 +103,7 @@ def test_project_level_install_goes_under_the_current_folder(agent, places, caps
     assert not any(home.iterdir())
 
 
-def test_codex_installs_into_the_agents_folder_whatever_codex_home_says(places, capsys, monkeypatch, tmp_path):
+def test_codex_installs_into_the_agents_folder_not_codex_home(places, capsys, monkeypatch, tmp_path):
     home, _ = places
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex-home"))
     code, data = cli_json(capsys, "install", "--agent", "codex")
