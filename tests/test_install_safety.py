@@ -164,11 +164,9 @@ def test_a_destination_under_a_file_is_a_user_error(home, capsys, tmp_path):
 
 def test_a_write_error_midway_leaves_nothing_half_installed(home, capsys, monkeypatch):
     real = atomic.open_atomic
-    calls = {"n": 0}
 
-    def failing(target, *args, **kwargs):  # the 10th file hits a full or read-only disk
-        calls["n"] += 1
-        if calls["n"] == 10:
+    def failing(target, *args, **kwargs):  # the first file of a new subfolder hits a read-only disk
+        if target.parent.name == "review":
             raise PermissionError(13, "Permission denied")
         return real(target, *args, **kwargs)
 
@@ -286,3 +284,33 @@ def test_a_recorded_python_that_is_gone_is_named_and_the_fallback_said(home, tmp
     )
     assert done.returncode == 0
     assert "the Python recorded at install (/nonexistent/venv/bin/python) is gone; using" in done.stderr
+
+
+def test_link_replaces_its_own_copy_after_the_skill_ran_but_not_a_stray_cache(home, capsys):
+    assert main(["install", "--agent", "agents"]) == 0
+    dest = home / ".agents" / "skills" / "massgen"
+    ours = dest / "massgen_skill" / "__pycache__" / "cli.cpython-311.pyc"
+    ours.parent.mkdir(exist_ok=True)
+    ours.write_bytes(b"\x00")
+    stray = dest / "tools" / "__pycache__" / "x.cpython-311.pyc"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"\x00")
+    assert main(["install", "--agent", "agents", "--link"]) == ExitCode.REFUSED
+    assert stray.exists() and ours.exists()
+    shutil.rmtree(dest / "tools")
+    assert main(["install", "--agent", "agents", "--link"]) == 0
+    assert dest.is_symlink()
+
+
+def test_an_update_never_overwrites_an_installed_file_the_user_edited(home, capsys, tmp_path, monkeypatch):
+    assert main(["install", "--agent", "gemini"]) == 0
+    dest = home / ".gemini" / "skills" / "massgen"
+    (dest / "references" / "analysis.md").write_text("my notes on the analysis\n")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "another-python"))  # so the update has work
+    capsys.readouterr()
+    assert main(["install", "--agent", "gemini"]) == ExitCode.REFUSED
+    assert "references/analysis.md" in capsys.readouterr().err
+    code, data = cli_json(capsys, "install", "--agent", "gemini", "--force")
+    assert code == 0 and (Path(data["backup"]) / "references" / "analysis.md").read_text() == (
+        "my notes on the analysis\n"
+    )

@@ -345,6 +345,15 @@ def _remove_files(folder: Path, rels: list[str]) -> None:
             parent.rmdir()
 
 
+def _prune_empty_dirs(folder: Path) -> None:
+    """Remove the empty folders under `folder` (deepest first), and `folder` itself when it ends up empty."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for current, _dirs, _names in os.walk(folder, topdown=False):
+        with contextlib.suppress(OSError):
+            os.rmdir(current)  # fails, harmlessly, on any folder that still holds something
+
+
 def python_record(python: str) -> bytes:
     """The file that tells the entry scripts which interpreter has this package's dependencies."""
     return f"{python}\n".encode()
@@ -399,7 +408,7 @@ def install_copy(
     old = manifest_files(manifest)
     present = set(all_files(dest)) - {MANIFEST} if not is_link else set()
     present -= _caches_of(present, set(old) | set(wanted))
-    clashes = sorted(r for r in present if r in wanted and r not in old and sha256(dest / r) != wanted[r])
+    clashes = sorted(r for r in present if r in wanted and _not_ours(dest / r, old.get(r), wanted[r]))
     foreign_folder = manifest is None and present and not _only_our_leftovers(present)
     if foreign_folder or clashes:
         _refuse_or_move(dest, outcome, clashes, force=force, dry_run=dry_run, foreign=bool(foreign_folder))
@@ -425,6 +434,12 @@ def install_copy(
     return outcome
 
 
+def _not_ours(path: Path, installed: str | None, wanted: str) -> bool:
+    """A file an update would overwrite that holds someone's content: never written by us, or edited since."""
+    digest = sha256(path)
+    return digest != wanted and digest != installed
+
+
 def _refuse_or_move(
     dest: Path, outcome: Outcome, clashes: list[str], *, force: bool, dry_run: bool, foreign: bool
 ) -> None:
@@ -432,7 +447,7 @@ def _refuse_or_move(
         what = (
             f"{dest} exists and was not installed by massgen-skill (no {MANIFEST})"
             if foreign
-            else f"{dest} has files massgen-skill did not write: {', '.join(clashes[:5])}"
+            else f"{dest} has files massgen-skill did not write (or edited since): {', '.join(clashes[:5])}"
         )
         raise _refuse(
             f"{what}; use --force to move the folder aside to a dated backup first (nothing is deleted), "
@@ -463,8 +478,7 @@ def _apply(
     except OSError as error:
         if fresh:  # nothing of ours stays half installed in a folder that had nothing of ours
             _remove_files(dest, list(done))
-            with contextlib.suppress(OSError):
-                dest.rmdir()
+            _prune_empty_dirs(dest)
         elif done:
             _record(dest, done, info, bundle)
         raise _unwritable(dest, error) from error
@@ -515,25 +529,22 @@ def install_link(bundle: Bundle, dest: Path, *, force: bool, dry_run: bool) -> O
         manifest = read_manifest(dest)
         old = manifest_files(manifest)
         present = set(all_files(dest)) - {MANIFEST}
-        present -= _caches_of(present, set(old))
-        if manifest is None and present and not _only_our_leftovers(present):
+        leftover = manifest is None and _only_our_leftovers(present)
+        rest = set() if leftover else present - _caches_of(present, set(old))
+        if manifest is None and rest:
             raise _refuse(
                 f"{dest} exists and was not installed by massgen-skill; a link would replace it, and "
                 "massgen-skill never deletes files it did not write: move the folder away first"
             )
-        leftovers = sorted(
-            r for r in present if cache_source(r) is None and (r not in old or sha256(dest / r) != old[r])
-        )
-        if leftovers:
+        edited = sorted(r for r in rest if r not in old or sha256(dest / r) != old[r])
+        if edited:
             raise _refuse(
                 f"{dest} holds files massgen-skill did not write (or that were edited): "
-                f"{', '.join(leftovers[:5])}; move them away first, then link"
+                f"{', '.join(edited[:5])}; move them away first, then link"
             )
-        if not dry_run:
-            _remove_files(dest, sorted(set(old) | present))
-            (dest / MANIFEST).unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                dest.rmdir()
+        if not dry_run:  # everything left is ours: installed files, their caches, the manifest
+            _remove_files(dest, sorted(present | {MANIFEST}))
+            _prune_empty_dirs(dest)
     if dry_run:
         outcome.action = "would-link"
         return outcome
