@@ -34,12 +34,13 @@ or from the copy inside the installed package), plus .massgen-skill-python: the 
 (the environment massgen-skill was installed into), which the skill's scripts use first. A second run changes
 only what differs ("up to date" when nothing does). The folder gets .massgen-skill-install.json (a hash per
 file): it is how install and uninstall know their own files (and the __pycache__ Python makes for them).
-A folder massgen-skill did not install is refused; --force moves it, whole, to a dated backup
-(../{backups}/massgen-YYYYmmdd-HHMMSS beside the skills folder, named in the output) and installs fresh:
-nothing of yours is overwritten or deleted. --link makes a symlink to this checkout instead of copying.
+A folder massgen-skill did not install (or one of its files you edited) is refused; --force moves the
+folder, whole, to a dated backup beside the skills folder
+(../{backups}/massgen-YYYYmmdd-HHMMSS, named in the output) and installs fresh: nothing of
+yours is overwritten or deleted. --link makes a symlink to this checkout instead of copying.
 
-exit codes: 0 done or up to date · 2 usage · 5 HOME unset-but-empty or relative, or the folder is not
-writable · 16 refused (a folder or link massgen-skill did not make; --force moves it aside)
+exit codes: 0 done or up to date · 2 usage · 5 HOME is empty or a relative path, or the folder cannot be
+written · 16 refused (a folder, file or link massgen-skill did not make; --force moves it aside)
 
 examples:
   massgen-skill install --list
@@ -51,10 +52,11 @@ examples:
 
 
 def _table() -> str:
-    rows = [f"  {'agent':<12} {'--user (default)':<34} --project (under the current folder)"]
+    users = {host.name: f"~/{host.user_dir}/{SKILL_NAME}" for host in HOSTS}
+    width = max(map(len, users.values())) + 1
+    rows = [f"  {'agent':<12} {'--user (default)':<{width}} --project (under the current folder)"]
     for host in HOSTS:
-        user = f"~/{host.user_dir}/{SKILL_NAME}"
-        rows.append(f"  {host.name:<12} {user:<34} {host.project_dir}/{SKILL_NAME}")
+        rows.append(f"  {host.name:<12} {users[host.name]:<{width}} {host.project_dir}/{SKILL_NAME}")
     return "\n".join(rows)
 
 
@@ -92,7 +94,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--agent",
         choices=tuple(host.name for host in HOSTS),
-        help="the coding agent whose skills folder to use",
+        metavar="AGENT",
+        help=f"the coding agent whose skills folder to use: {', '.join(host.name for host in HOSTS)}",
     )
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument(
