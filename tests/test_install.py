@@ -416,7 +416,8 @@ def test_install_works_from_a_non_editable_wheel_install(tmp_path):
     assert json.loads(done.stdout)["dest"] == str(installed)
     manifest = json.loads((installed / MANIFEST).read_text())
     assert manifest["source_kind"] == "wheel"
-    for rel in ("SKILL.md", "scripts/massgen_run.sh", "references/config_setup.md", "massgen_skill/cli.py"):
+    wanted = ("SKILL.md", "scripts/massgen_run.sh", "references/config_setup.md", "agents/openai.yaml")
+    for rel in (*wanted, "massgen_skill/cli.py", ".massgen-skill-python"):
         assert (installed / rel).is_file(), rel
     assert not (installed / "massgen_skill" / "_bundle").exists()
     assert os.access(installed / "scripts" / "massgen_skill.sh", os.X_OK)

@@ -314,3 +314,8 @@ def test_an_update_never_overwrites_an_installed_file_the_user_edited(home, caps
     assert code == 0 and (Path(data["backup"]) / "references" / "analysis.md").read_text() == (
         "my notes on the analysis\n"
     )
+
+
+def test_the_entry_script_reads_the_record_the_installer_writes():
+    script = Path(__file__).resolve().parents[1] / "scripts" / "_skill_python.sh"
+    assert f"$skill_root/{PYTHON_RECORD}" in script.read_text(encoding="utf-8")
