@@ -414,15 +414,7 @@ def install_copy(
         _refuse_or_move(dest, outcome, clashes, force=force, dry_run=dry_run, foreign=bool(foreign_folder))
         if outcome.backup or dry_run:
             manifest, old, present = None, {}, set()
-    for rel, digest in wanted.items():
-        target = dest / rel
-        if rel not in present or sha256(target) != digest or not _mode_ok(target, plan.sources.get(rel), rel):
-            outcome.written.append(rel)
-    for rel, digest in old.items():
-        if rel in wanted or rel not in present:
-            continue
-        (outcome.removed if sha256(dest / rel) == digest else outcome.kept_modified).append(rel)
-    outcome.foreign = sorted(present - set(wanted) - set(old))
+    _compare(plan, dest, present, old, outcome)
     if manifest is not None and not outcome.written and not outcome.removed and old == wanted:
         outcome.action = "up-to-date"
         return outcome
@@ -432,6 +424,19 @@ def install_copy(
         return outcome
     _apply(plan, dest, outcome, manifest, old, info, bundle)
     return outcome
+
+
+def _compare(plan: _Plan, dest: Path, present: set[str], old: Mapping[str, str], outcome: Outcome) -> None:
+    """Fill in what to write (missing, different, or not executable), remove, keep and leave alone."""
+    for rel, digest in plan.wanted.items():
+        target = dest / rel
+        if rel not in present or sha256(target) != digest or not _mode_ok(target, plan.sources.get(rel), rel):
+            outcome.written.append(rel)
+    for rel, digest in old.items():
+        if rel in plan.wanted or rel not in present:
+            continue
+        (outcome.removed if sha256(dest / rel) == digest else outcome.kept_modified).append(rel)
+    outcome.foreign = sorted(present - set(plan.wanted) - set(old))
 
 
 def _not_ours(path: Path, installed: str | None, wanted: str) -> bool:
@@ -480,7 +485,8 @@ def _apply(
             _remove_files(dest, list(done))
             _prune_empty_dirs(dest)
         elif done:
-            _record(dest, done, info, bundle)
+            with contextlib.suppress(OSError):  # the write error is what the user needs to hear about
+                _record(dest, done, info, bundle)
         raise _unwritable(dest, error) from error
     present = set(all_files(dest))
     _remove_files(dest, outcome.removed + sorted(_caches_of(present, set(outcome.removed))))
