@@ -30,6 +30,7 @@ pytestmark = pytest.mark.slow
 OK = RESULT_WORDS[ExitCode.OK]
 SCRIPTED_ANSWER = "SCRIPTED ANSWER: 42 [model=fake-b]"  # llm_server.Options.answer_text, agent_b's model
 INFO = {"agent": None, "scope": "user"}
+WRITES_BYTECODE = {"PYTHONDONTWRITEBYTECODE": ""}  # as on a user's machine (the harness turns it off)
 
 
 def test_installed_skill_runs_the_real_massgen_and_uninstalls_cleanly(
@@ -47,6 +48,7 @@ def test_installed_skill_runs_the_real_massgen_and_uninstalls_cleanly(
     config = harness.write_three_agent_config(project, server.base_url)
     res = run_in_ns(
         [dest / "scripts" / "massgen_run.sh", "--no-web", "--config", config, "What is 6 times 7?"],
+        env=WRITES_BYTECODE,
         timeout=150,
         label="installed 3-agent run",
     )
