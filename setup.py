@@ -1,5 +1,6 @@
-"""Build hook: the wheel carries the skill bundle (SKILL.md, scripts/, references/) in massgen_skill/_bundle/,
-so `massgen-skill install` works after a plain `pip install .` too. Everything else is in pyproject.toml."""
+"""Build hook: the wheel carries the skill bundle (SKILL.md, scripts/, references/, agents/) in
+massgen_skill/_bundle/, so `massgen-skill install` works after a plain `pip install .` too. Everything else is
+in pyproject.toml."""
 
 import shutil
 from pathlib import Path
@@ -8,7 +9,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLE_ITEMS = ("SKILL.md", "scripts", "references")  # = massgen_skill.setup.installer.BUNDLE_ITEMS
+BUNDLE_ITEMS = ("SKILL.md", "scripts", "references", "agents")  # = massgen_skill.setup.installer.BUNDLE_ITEMS
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
 

@@ -49,7 +49,7 @@ def _top_parser() -> Parser:
     epilog = (
         f"commands:\n{lines}\n\nexit codes:\n{exit_code_table()}\n\n"
         "examples:\n"
-        '  massgen-skill run "Review src/ for race conditions" --mode evaluate\n'
+        '  massgen-skill run --mode evaluate "Review src/ for race conditions"\n'
         "  massgen-skill wait --timeout 600 --json\n"
         "  massgen-skill result\n"
     )

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by the entry points: run `python -m massgen_skill "$@"` with a Python that has its dependencies.
-# massgen itself depends on pyyaml, jsonschema and requests, so its interpreter is tried first, then python3.
+# First the one `massgen-skill install` recorded (the environment the package was installed into), then
+# massgen's (massgen depends on pyyaml, jsonschema and requests), then python3.
 # Parameter expansion and `hash` only (no subshells, no external tools): this runs before every command.
 
 skill_root=${BASH_SOURCE[0]%/*}
@@ -8,9 +9,11 @@ skill_root=${BASH_SOURCE[0]%/*}
 skill_root=$skill_root/..
 
 skill_python() {  # sets $python
-  local candidate="" first interp
+  local candidate="" first interp note=""
   python=${MASSGEN_SKILL_PYTHON:-}
   [ -n "$python" ] && return
+  skill_recorded_python && return
+  [ -n "$recorded" ] && note="the Python recorded at install ($recorded) is gone"
   if [ -n "${MASSGEN_BIN:-}" ]; then
     candidate=$MASSGEN_BIN
   elif hash massgen 2>/dev/null; then
@@ -22,7 +25,8 @@ skill_python() {  # sets $python
     interp=${interp%% *}
     if [ "$first" != "$interp" ] && [ -x "$interp" ] && [[ ${interp##*/} == python* ]]; then
       python=$interp
-      return
+      [ -n "$note" ] && echo "massgen-skill: $note; using massgen's Python: $python" >&2
+      return 0
     fi
   fi
   # the private environment `first-run` installs massgen into (massgen_skill/massgen/private_env.py)
@@ -33,6 +37,17 @@ skill_python() {  # sets $python
   fi
   python=python3
   hash python3 2>/dev/null && python=${BASH_CMDS[python3]}
+  [ -n "$note" ] && echo "massgen-skill: $note; using $python" >&2
+  return 0
+}
+
+recorded=""
+skill_recorded_python() {  # the interpreter named in .massgen-skill-python (setup/installer.py PYTHON_RECORD)
+  local record=$skill_root/.massgen-skill-python
+  [ -f "$record" ] || return 1  # a regular file only: never block on a FIFO
+  IFS= read -r recorded < "$record" || true
+  [ -n "$recorded" ] && [ -x "$recorded" ] && [ ! -d "$recorded" ] || return 1
+  python=$recorded
 }
 
 run_skill() {

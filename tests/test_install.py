@@ -13,12 +13,20 @@ import pytest
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
-from massgen_skill.setup.installer import MANIFEST, Bundle, install_copy, locate_bundle, sha256, uninstall
+from massgen_skill.setup.installer import (
+    MANIFEST,
+    PYTHON_RECORD,
+    Bundle,
+    install_copy,
+    locate_bundle,
+    sha256,
+    uninstall,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_DIRS = {
     "claude-code": ".claude/skills/massgen",
-    "codex": ".codex/skills/massgen",
+    "codex": ".agents/skills/massgen",
     "cursor": ".cursor/skills/massgen",
     "gemini": ".gemini/skills/massgen",
     "copilot": ".copilot/skills/massgen",
@@ -61,7 +69,7 @@ def snapshot(folder: Path) -> dict[str, tuple[str, float]]:
 
 
 def expected_files() -> set[str]:
-    return set(locate_bundle().files())
+    return set(locate_bundle().files()) | {PYTHON_RECORD}
 
 
 # --- layout -----------------------------------------------------------------------------------------------
@@ -95,10 +103,12 @@ def test_project_level_install_goes_under_the_current_folder(agent, places, caps
     assert not any(home.iterdir())
 
 
-def test_codex_home_is_honoured(places, capsys, monkeypatch, tmp_path):
+def test_codex_installs_into_the_agents_folder_not_codex_home(places, capsys, monkeypatch, tmp_path):
+    home, _ = places
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex-home"))
     code, data = cli_json(capsys, "install", "--agent", "codex")
-    assert code == 0 and data["dest"] == str(tmp_path / "codex-home" / "skills" / "massgen")
+    assert code == 0 and data["dest"] == str(home / ".agents" / "skills" / "massgen")
+    assert {"codex", "goose", "agents"} <= set(data["shared_with"])
 
 
 def test_dest_overrides_the_agent_folder(places, capsys, tmp_path):
@@ -160,7 +170,7 @@ def test_dry_run_changes_nothing(places, capsys):
 # --- ownership --------------------------------------------------------------------------------------------
 
 
-def test_refuses_a_folder_it_did_not_install_and_force_keeps_foreign_files(places, capsys):
+def test_refuses_a_folder_it_did_not_install_and_force_moves_it_aside_whole(places, capsys):
     home, _ = places
     dest = home / USER_DIRS["claude-code"]
     dest.mkdir(parents=True)
@@ -171,9 +181,13 @@ def test_refuses_a_folder_it_did_not_install_and_force_keeps_foreign_files(place
     assert "someone else's" in (dest / "SKILL.md").read_text() and not (dest / MANIFEST).exists()
 
     code, data = cli_json(capsys, "install", "--agent", "claude-code", "--force")
-    assert code == 0 and data["foreign"] == ["extra.md"]
+    backup = Path(data["backup"])
+    assert code == 0 and data["foreign"] == [] and data["action"] == "installed"
+    assert backup.parent == home / ".claude" / "massgen-skill-backups"
+    assert "someone else's" in (backup / "SKILL.md").read_text()
+    assert (backup / "extra.md").read_text() == "theirs\n"
     assert (dest / "SKILL.md").read_bytes() == (ROOT / "SKILL.md").read_bytes()
-    assert (dest / "extra.md").read_text() == "theirs\n"
+    assert not (dest / "extra.md").exists()
     assert "extra.md" not in json.loads((dest / MANIFEST).read_text())["files"]
 
 
@@ -402,7 +416,8 @@ def test_install_works_from_a_non_editable_wheel_install(tmp_path):
     assert json.loads(done.stdout)["dest"] == str(installed)
     manifest = json.loads((installed / MANIFEST).read_text())
     assert manifest["source_kind"] == "wheel"
-    for rel in ("SKILL.md", "scripts/massgen_run.sh", "references/config_setup.md", "massgen_skill/cli.py"):
+    wanted = ("SKILL.md", "scripts/massgen_run.sh", "references/config_setup.md", "agents/openai.yaml")
+    for rel in (*wanted, "massgen_skill/cli.py", ".massgen-skill-python"):
         assert (installed / rel).is_file(), rel
     assert not (installed / "massgen_skill" / "_bundle").exists()
     assert os.access(installed / "scripts" / "massgen_skill.sh", os.X_OK)

@@ -162,7 +162,10 @@ def check_version(program: MassgenProgram | None, probed: str | None = None) -> 
     fix = f"{python} -m pip install massgen=={MASSGEN_VERSION} 'mcp<2'" if python else INSTALL_HINT
     if version is None:
         return Check(
-            "version", WARN, f"massgen's version could not be read; massgen-skill expects {MASSGEN_VERSION}"
+            "version",
+            WARN,
+            f"massgen's version could not be read; massgen-skill expects {MASSGEN_VERSION}",
+            fix,
         )
     if version != MASSGEN_VERSION:
         return Check("version", WARN, f"massgen {version}; massgen-skill is built for {MASSGEN_VERSION}", fix)
@@ -251,6 +254,7 @@ def check_api_keys(config: ConfigChoice | None, cwd: Path, env: Mapping[str, str
             "api keys",
             WARN,
             f"{'; '.join(sorted(set(login_only)))}, unless its CLI is logged in (set: {present})",
+            f"log in with that backend's own CLI, or export its key (or add it to {where})",
         )
     if not sources and backends is None:
         return Check(
@@ -277,7 +281,7 @@ def check_web_port(cwd: Path) -> Check:
     try:
         port, note = choose(None, claimed_ports(cwd))
     except SkillError as error:
-        return Check("web port", WARN, error.message)
+        return Check("web port", WARN, error.message, "stop finished web runs, or run with --no-web")
     if note:
         return Check("web port", OK, f"{DEFAULT_WEB_PORT} is taken; a web run would use {port}")
     return Check("web port", OK, f"{port} free")
