@@ -19,6 +19,7 @@ from massgen_skill.output import info, print_json, warn
 from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
 from massgen_skill.prepare.checks import claimed_ports, launch_checks
 from massgen_skill.prepare.intent import Decision, Request, decide
+from massgen_skill.prepare.task import check_task
 from massgen_skill.run import records
 
 INBOX_NAME = "inbox"
@@ -89,6 +90,7 @@ def _environment_checks(args: argparse.Namespace, cwd: Path) -> MassgenProgram |
 
 
 def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
+    check_task(task)  # first: a huge task would also slow the intent matching
     if args.preset:
         from massgen_skill.prepare.criteria import check_preset
 

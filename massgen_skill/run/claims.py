@@ -71,11 +71,11 @@ class RunRoots:
         return cls(project, bases, existing)
 
     def new_log_root(self, claimed: Path, taken: Iterable[str] = ()) -> Path | None:
-        """This run's log folder from massgen's `LOG_DIR:` claim, or None: outside the bases, there before
-        the launch (another run's), or recorded by another run (`taken`)."""
+        """This run's log folder from massgen's `LOG_DIR:` claim, or None: outside the bases, not a folder,
+        there before the launch (another run's), or recorded by another run (`taken`)."""
         root = log_root(claimed, self.bases)
-        if root is None or root in self.existing:
-            return None
+        if root is None or root in self.existing or not root.is_dir():
+            return None  # massgen creates its log folder before it prints the line
         others = {real for path in taken if (real := resolved(path)) is not None}
         return None if root in others else root
 
