@@ -298,6 +298,8 @@ def resolve_run(ref: str | None, project_dir: Path) -> RunRecord:
     """A run id (or a unique prefix), a record path, or None/"latest" for the newest run of the project."""
     if ref and ref.endswith(".json") and Path(ref).is_file():
         return load(Path(ref))
+    if ref and _RUN_ID.fullmatch(ref) and os.path.lexists(record_path(project_dir, ref)):
+        return load(record_path(project_dir, ref))  # its own error: damaged (3), refused (16), a FIFO (3)
     records = list_records(project_dir)
     if not records:
         raise SkillError(f"no runs recorded in {project_dir / RECORDS_DIR}", ExitCode.NOT_FOUND)
