@@ -28,14 +28,13 @@ def tolerant_streams() -> None:
 # Characters a reader may take for a line break or that rewrite a terminal line: controls (C0, C1, so also
 # CR, VT, FF, FS/GS/RS, NEL, NUL, ESC), U+2028/2029, lone surrogates, and bidi overrides (they reorder text).
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+_TAB = "\t"  # a control character, but no line boundary: kept
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _PLAIN_SPACE = re.compile(r"[ \t\n]+")
 
 
 def _visible(char: str) -> str:
-    if char == "\t":
-        return " "
-    if unicodedata.category(char) in _UNSAFE_CATEGORIES or char in _BIDI:
+    if char != _TAB and (unicodedata.category(char) in _UNSAFE_CATEGORIES or char in _BIDI):
         code = ord(char)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return char
@@ -52,6 +51,12 @@ def one_line(text: object, limit: int = 500, collapse: bool = True) -> str:
         flat = _PLAIN_SPACE.sub(" ", flat).strip()
     flat = "".join(_visible(c) for c in flat) if not flat.isprintable() else flat
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def content_lines(text: str, prefix: str = "  ") -> list[str]:
+    """Multi-line content (an answer body) for a text block: split at `\\n` only, each line prefixed so none
+    starts at column 0 (no content line can pass for a `RESULT:` line), other line boundaries escaped."""
+    return [prefix + one_line(line, len(line) * 6 + 1, collapse=False) for line in text.split("\n")]
 
 
 def print_json(obj: Any) -> None:
