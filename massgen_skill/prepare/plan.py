@@ -114,9 +114,17 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
         command = build(decision, _options(args, task, port, criteria_file, inbox))
         _fill_record(record, decision, command, program, criteria_file, inbox)
         if not args.dry_run:
-            record.run_dir.mkdir(parents=True, exist_ok=True)
-            records.save(record)  # claims the port before the lock is released
+            _first_save(record)  # claims the port before the lock is released
     return PreparedRun(args, decision, command, program, record, cwd, note)
+
+
+def _first_save(record: records.RunRecord) -> None:
+    """The record and its folder, before launch: a full disk or a wrong-kind path is one line, no launch."""
+    try:
+        record.run_dir.mkdir(parents=True, exist_ok=True)
+        records.save(record)
+    except OSError as exc:
+        raise records.state_error(record.path, exc) from None
 
 
 def _fill_record(

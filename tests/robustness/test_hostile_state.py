@@ -170,6 +170,21 @@ def test_read_only_project_is_one_line(project_dir: Path, tmp_path: Path) -> Non
         assert dry.returncode == E.OK, dry
 
 
+def test_full_disk_before_launch_is_one_line(project_dir: Path, tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    with tmpfs(project_dir / ".massgen" / "skill_runs", size="64k") as runs:
+        with contextlib.suppress(OSError), open(runs / ".filler", "wb") as filler:
+            while True:
+                filler.write(b"x" * 4096)
+                filler.flush()
+        done = run_hostile(
+            project_dir, hostile_env(tmp_path, HOSTILE_MASSGEN_STARTED=str(started)), timeout=30
+        )
+    assert done.returncode == E.ENV_NOT_READY, done
+    assert done.stderr.count("\n") == 1 and "No space left" in done.stderr, done.stderr
+    assert not started.exists()
+
+
 # --- a full or read-only disk mid-run ---------------------------------------------------------------------
 
 
