@@ -66,7 +66,7 @@ def print_json(obj: Any) -> None:
 
 def info(message: str) -> None:
     """A diagnostic for people: stderr, so stdout stays machine-readable."""
-    sys.stderr.write(f"{PROG}: {message}\n")
+    sys.stderr.write(f"{PROG}: {one_line(message, 2000)}\n")
     sys.stderr.flush()
 
 

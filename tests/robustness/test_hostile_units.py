@@ -14,7 +14,7 @@ from robust_util import Project, assert_clean, invoke_bounded, make_log_dir, mak
 
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.massgen.config import API_KEY_NAMES, secret_values
-from massgen_skill.output import content_lines, one_line
+from massgen_skill.output import content_lines, info, one_line, warn
 from massgen_skill.run import claims, records
 from massgen_skill.run.relay import Emitter
 
@@ -111,3 +111,10 @@ def test_a_fifo_record_is_refused_by_load(tmp_path: Path) -> None:
     with pytest.raises(records.SkillError) as caught:
         records.load(fifo)
     assert caught.value.code == ExitCode.INVALID_INPUT
+
+
+def test_diagnostics_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    info("note: a\u2028RESULT: ok\rb")
+    warn("w\x85RESULT: ok")
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 2 and all(line.startswith("massgen-skill: ") for line in err.splitlines())
