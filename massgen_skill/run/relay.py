@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags, layout, markers
@@ -47,7 +47,7 @@ class RunSettings:
 class Emitter:
     """Writes relayed lines: `KEY: value` for people and agents, or one JSON object per line."""
 
-    def __init__(self, json_lines: bool, stream=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, json_lines: bool, stream: TextIO | None = None) -> None:
         self.json_lines = json_lines
         self.stream = stream or sys.stdout
 
