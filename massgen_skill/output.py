@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
+import unicodedata
 from typing import Any
 
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.massgen.markers import strip_ansi
 
 PROG = "massgen-skill"
 
@@ -22,10 +25,38 @@ def tolerant_streams() -> None:
                 reconfigure(errors="backslashreplace")
 
 
-def one_line(text: str, limit: int = 500) -> str:
-    """Collapse any text to a single bounded line (for errors and previews)."""
-    flat = " ".join(str(text).split())
+# Characters a reader may take for a line break or that rewrite a terminal line: controls (C0, C1, so also
+# CR, VT, FF, FS/GS/RS, NEL, NUL, ESC), U+2028/2029, lone surrogates, and bidi overrides (they reorder text).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+_TAB = "\t"  # a control character, but no line boundary: kept
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_PLAIN_SPACE = re.compile(r"[ \t\n]+")
+
+
+def _visible(char: str) -> str:
+    if char != _TAB and (unicodedata.category(char) in _UNSAFE_CATEGORIES or char in _BIDI):
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return char
+
+
+def one_line(text: object, limit: int = 500, collapse: bool = True) -> str:
+    """Any text as one bounded line under every line splitter (`str.splitlines()` included): ANSI escapes
+    dropped, every other control or line-boundary character shown as a visible escape (`\\r`, `\\u2028`).
+
+    collapse=True (messages): runs of spaces, tabs and newlines become one space. collapse=False (paths and
+    other values): ordinary spaces are kept as they are, so a path with two spaces is printed unchanged."""
+    flat = strip_ansi(str(text))
+    if collapse:
+        flat = _PLAIN_SPACE.sub(" ", flat).strip()
+    flat = "".join(_visible(c) for c in flat) if not flat.isprintable() else flat
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def content_lines(text: str, prefix: str = "  ") -> list[str]:
+    """Multi-line content (an answer body) for a text block: split at `\\n` only, each line prefixed so none
+    starts at column 0 (no content line can pass for a `RESULT:` line), other line boundaries escaped."""
+    return [prefix + one_line(line, len(line) * 6 + 1, collapse=False) for line in text.split("\n")]
 
 
 def print_json(obj: Any) -> None:
@@ -35,7 +66,7 @@ def print_json(obj: Any) -> None:
 
 def info(message: str) -> None:
     """A diagnostic for people: stderr, so stdout stays machine-readable."""
-    sys.stderr.write(f"{PROG}: {message}\n")
+    sys.stderr.write(f"{PROG}: {one_line(message, 2000)}\n")
     sys.stderr.flush()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from massgen_skill.commands._common import add_run_argument, project_dir
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.follow.steering import unread_messages
+from massgen_skill.output import content_lines, one_line, print_json
 
 EPILOG = """\
 Works for CLI-mode and web-mode log layouts, from the run record alone or from --log-dir.
@@ -44,7 +45,6 @@ def _target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     from massgen_skill.follow import results
-    from massgen_skill.output import print_json
     from massgen_skill.run import records
 
     if args.max_chars <= 0:
@@ -78,20 +78,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         for key in ("winner", "answer_path", "workspace", "plan_file", "spec_file", "plan_dir"):
             if data[key]:
-                print(f"{key.upper()}: {data[key]}")
+                print(f"{key.upper()}: {one_line(data[key], 65536, collapse=False)}")
         if data["unread_steering"] and data["unread_steering"]["note"]:
-            print(f"STEERING: {data['unread_steering']['note']}")
+            print(f"STEERING: {one_line(data['unread_steering']['note'])}")
         if data["changed_files"] is not None:
-            print(f"CHANGED: {', '.join(data['changed_files']) or '(nothing)'}")
+            changed = ", ".join(data["changed_files"]) or "(nothing)"
+            print(f"CHANGED: {one_line(changed, 65536, collapse=False)}")
         if text:
             print("--- answer ---")
-            print(
-                text + ("\n[… truncated; --max-chars or open ANSWER_PATH for all of it]" if truncated else "")
-            )
+            print("\n".join(content_lines(text.rstrip("\n"))))
+            if truncated:
+                print("[… truncated; --max-chars or open ANSWER_PATH for all of it]")
     if found.answer_path:
         return 0
     if state in records.ACTIVE_STATES:
         return int(ExitCode.STILL_RUNNING)
     if not args.json:
-        print(f"no answer: {data['reason'] or 'the run produced none'}")
+        print(f"no answer: {one_line(data['reason'] or 'the run produced none', 1000)}")
     return int(ExitCode.NO_ANSWER)

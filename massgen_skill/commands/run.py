@@ -25,6 +25,7 @@ relayed lines (stdout, one per line; --json: one JSON object per line):
   ANSWER: <abs path>     the winning answer (also in web mode, where massgen prints none)
   WORKSPACE: <abs path>  the winner's workspace, when it has one
   CHANGED: <files>       headless rw runs: files that changed in the project
+  WRITE_ERROR: <what>    a file we could not write (disk full, read-only); the run went on
   REASON: <text>         why, when the result is not ok
   RESULT: ok|no-answer|timed-out|stopped|crashed|config-error|usage-error|env-not-ready
 

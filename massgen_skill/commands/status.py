@@ -6,6 +6,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
+from massgen_skill import output
 from massgen_skill.commands._common import add_run_argument, resolve
 from massgen_skill.follow.steering import unread_messages
 from massgen_skill.review.gate import review_state_of
@@ -52,18 +53,23 @@ def describe(record) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
+def _value(text: str) -> str:
+    """A value massgen or a record supplied, on one line whatever it holds."""
+    return output.one_line(text, 65536, collapse=False)
+
+
 def render(info: dict) -> str:
     from massgen_skill.massgen.status import Progress, one_line
 
     progress = info["progress"]
     lines = [f"run {info['run_id']}: {info['state']}" + (f" ({info['outcome']})" if info["outcome"] else "")]
-    lines.append(f"  log dir: {info['log_dir'] or '(not yet)'}")
+    lines.append(f"  log dir: {_value(info['log_dir'] or '(not yet)')}")
     lines.append(f"  progress: {one_line(Progress(**{**progress, 'agents': ()}))}")
     for agent in progress["agents"]:
         extra = f" voted for {agent['voted_for']}" if agent["voted_for"] else ""
         error = f" error: {agent['error']}" if agent["error"] else ""
         lines.append(
-            f"    {agent['agent_id']}: {agent['status']}, {agent['answers']} answer(s){extra}{error}"
+            _value(f"    {agent['agent_id']}: {agent['status']}, {agent['answers']} answer(s){extra}{error}")
         )
     if progress["votes"]:
         lines.append("  votes: " + ", ".join(f"{k}={v}" for k, v in progress["votes"].items()))
@@ -73,13 +79,15 @@ def render(info: dict) -> str:
             f" cost ${progress['cost'] or 0:.4f}"
         )
     if info["answer_path"]:
-        lines.append(f"  answer: {info['answer_path']}")
+        lines.append(f"  answer: {_value(info['answer_path'])}")
     if info["review"]["decision"]:
-        lines.append(f"  review: {info['review']['state']} ({info['review']['decision']['resolved_by']})")
+        lines.append(
+            f"  review: {info['review']['state']} ({_value(info['review']['decision']['resolved_by'])})"
+        )
     if info["unread_steering"]["note"]:
-        lines.append(f"  steering: {info['unread_steering']['note']}")
+        lines.append(f"  steering: {_value(info['unread_steering']['note'])}")
     if info["reason"] and info["outcome"] != "ok":
-        lines.append(f"  reason: {info['reason']}")
+        lines.append(f"  reason: {_value(info['reason'])}")
     return "\n".join(lines)
 
 

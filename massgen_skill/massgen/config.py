@@ -84,12 +84,13 @@ def find_config(explicit: str | None, cwd: Path, env: Mapping[str, str] | None =
     )
 
 
+_MIN_SECRET = 8  # shorter values are placeholders ("none", "x"): scrubbing them would garble ordinary text
+
+
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
-    """Values to scrub from anything we log: API keys, tokens, secrets (long enough to be real)."""
+    """Values to scrub from anything we log: those of the API-key variables massgen's backends read
+    (API_KEY_NAMES), longest first. Never a variable picked by its name alone: `SSH_KEY_DIR=/home/me`
+    would turn every path below /home/me into `***`."""
     env = os.environ if env is None else env
-    markers = ("KEY", "TOKEN", "SECRET", "PASSWORD")
-    return sorted(
-        {v for k, v in env.items() if any(m in k.upper() for m in markers) and len(v) >= 8},
-        key=len,
-        reverse=True,
-    )
+    values = {env[name] for name in API_KEY_NAMES if len(env.get(name) or "") >= _MIN_SECRET}
+    return sorted(values, key=len, reverse=True)

@@ -69,6 +69,11 @@ def session_root(path: Path) -> Path:
     return roots[0] if roots else path
 
 
+def is_session_root(path: Path) -> bool:
+    """A `log_<ts>` folder in a `massgen_logs` folder (by name only)."""
+    return path.name.startswith(_ROOT_PREFIX) and path.parent.name == LOGS_SUBDIR.name
+
+
 def turns(root: Path) -> list[tuple[int, Path]]:
     return _numbered(root, _TURN)
 

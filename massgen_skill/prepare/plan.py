@@ -25,6 +25,7 @@ from massgen_skill.prepare.intent import (
     decide,
     require_confirmation,
 )
+from massgen_skill.prepare.task import check_task
 from massgen_skill.run import records
 
 INBOX_NAME = "inbox"
@@ -95,6 +96,7 @@ def _environment_checks(args: argparse.Namespace, cwd: Path) -> MassgenProgram |
 
 
 def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
+    check_task(task)  # first: a huge task would also slow the intent matching
     if args.preset:
         from massgen_skill.prepare.criteria import check_preset
 
@@ -123,9 +125,17 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
         command = build(decision, _options(args, task, port, criteria_file, inbox))
         _fill_record(record, decision, command, program, criteria_file, inbox)
         if not args.dry_run:
-            record.run_dir.mkdir(parents=True, exist_ok=True)
-            records.save(record)  # claims the port before the lock is released
+            _first_save(record)  # claims the port before the lock is released
     return PreparedRun(args, decision, command, program, record, cwd, note)
+
+
+def _first_save(record: records.RunRecord) -> None:
+    """The record and its folder, before launch: a full disk or a wrong-kind path is one line, no launch."""
+    try:
+        record.run_dir.mkdir(parents=True, exist_ok=True)
+        records.save(record)
+    except OSError as exc:
+        raise records.state_error(record.path, exc) from None
 
 
 def _fill_record(

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from massgen_skill import PACKAGE_DIR
 from massgen_skill.massgen.markers import LineSplitter
@@ -66,6 +67,46 @@ def _die_with_parent() -> Callable[[], None] | None:
     return set_parent_death_signal
 
 
+class _Log:
+    """An append-only log file that turns its first write error into a note and then stays quiet."""
+
+    def __init__(self, path: Path, what: str, errors: dict[str, str]) -> None:
+        self.what = what
+        self.errors = errors
+        self.handle: IO[str] | None = None
+        try:
+            self.handle = open(path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - kept open for the run
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        self.errors[self.what] = exc.strerror or str(exc)
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()  # the buffered rest fails the same way
+
+    def write(self, text: str) -> None:
+        if self.handle is not None:
+            try:
+                self.handle.write(text)
+            except OSError as exc:
+                self._failed(exc)
+
+    def flush(self) -> None:
+        if self.handle is not None:
+            try:
+                self.handle.flush()
+            except OSError as exc:
+                self._failed(exc)
+
+    def close(self) -> None:
+        self.flush()
+        if self.handle is not None:
+            with contextlib.suppress(OSError):
+                self.handle.close()
+
+
 def signal_group(pgid: int, signum: int) -> bool:
     """Signal a whole process group; False when it is already gone."""
     try:
@@ -109,6 +150,7 @@ class Event:
     kind: str  # STDOUT | STDERR | EXITED
     text: str = ""
     code: int | None = None
+    complete: bool = True  # False: the last line, cut off by massgen's exit (no newline)
 
 
 class Supervisor:
@@ -130,6 +172,7 @@ class Supervisor:
         self.redact = redact
         self.events: queue.Queue[Event] = queue.Queue()
         self.stderr_tail: deque[str] = deque(maxlen=80)
+        self.write_errors: dict[str, str] = {}  # which log could not be written → why (disk full, …)
         self.proc: subprocess.Popen[bytes] | None = None
         self._readers: list[threading.Thread] = []
 
@@ -156,26 +199,30 @@ class Supervisor:
             self._readers.append(thread)
         threading.Thread(target=self._reap, daemon=True).start()
 
-    def _pump(self, name: str, pipe) -> None:  # type: ignore[no-untyped-def]
-        """Read a pipe to EOF: log every line (secrets scrubbed), queue it, never block the child."""
+    def _pump(self, name: str, pipe: IO[bytes]) -> None:
+        """Read a pipe to EOF: log every line (secrets scrubbed), queue it, never block the child.
+
+        A log that cannot be written (disk full, read-only) is noted and dropped; reading goes on, so massgen
+        never blocks on a full pipe and its markers still arrive."""
         splitter = LineSplitter()
         fd = pipe.fileno()
-        with open(self.logs[name], "a", encoding="utf-8", errors="replace") as log:
-            while True:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    chunk = b""
-                lines = list(splitter.feed(chunk)) if chunk else list(splitter.flush())
-                for line in lines:
-                    clean = self.redact(line)
-                    log.write(clean + "\n")
-                    if name == STDERR:
-                        self.stderr_tail.append(clean)
-                    self.events.put(Event(name, clean))
-                if not chunk:
-                    break
-                log.flush()
+        log = _Log(self.logs[name], f"massgen's {name} log", self.write_errors)
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            lines = list(splitter.feed(chunk)) if chunk else list(splitter.flush())
+            for line in lines:
+                clean = self.redact(line)
+                log.write(clean + "\n")
+                if name == STDERR:
+                    self.stderr_tail.append(clean)
+                self.events.put(Event(name, clean, complete=bool(chunk)))
+            if not chunk:
+                break
+            log.flush()
+        log.close()
         pipe.close()
 
     def _reap(self) -> None:

@@ -7,9 +7,12 @@ the same name for the run's own files (massgen's stdout/stderr log, translated c
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import re
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -18,6 +21,7 @@ from typing import Any
 
 from massgen_skill import atomic
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.run import claims
 
 RECORDS_DIR = Path(".massgen") / "skill_runs"
 
@@ -112,8 +116,7 @@ def save(record: RunRecord) -> None:
 def locked(project_dir: Path, run_id: str) -> Iterator[None]:
     """Serialise read-modify-write of one record between the wrapper and `stop`."""
     lock = project_dir / RECORDS_DIR / f".{run_id}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a") as handle:
+    with os.fdopen(_open_lock(lock), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -121,11 +124,51 @@ def locked(project_dir: Path, run_id: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def load(path: Path) -> RunRecord:
+def _open_lock(lock: Path) -> int:
+    """The lock file, opened without blocking (a FIFO in its place would wait for a reader forever)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        raise state_error(lock, exc) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SkillError(f"{lock} is not a regular file; remove it", ExitCode.INVALID_INPUT)
+    return fd
+
+
+def state_error(path: Path, exc: OSError) -> SkillError:
+    """A write into the project's `.massgen/` that failed, as one line: a read-only or full disk is the
+    environment (5); a file where a folder belongs, or the other way round, is damaged state (3)."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+        return SkillError(
+            f"cannot write {path}: {reason}; run from a writable project", ExitCode.ENV_NOT_READY
+        )
+    return SkillError(f"cannot use {path}: {reason}; move away what is in the way", ExitCode.INVALID_INPUT)
+
+
+_MAX_RECORD_BYTES = 8 * 1024 * 1024  # a real record is a few KB
+
+
+def _read_regular(path: Path) -> bytes:
+    """A record's bytes. Only a regular file is read: a FIFO named like a record would block every command
+    that lists runs, a device would never end. O_NONBLOCK makes the open itself return at once."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise SkillError(f"run record not found: {path}", ExitCode.NOT_FOUND) from None
+    except (OSError, ValueError) as exc:  # ValueError: NUL in the path
+        raise SkillError(f"run record {path} is unreadable: {exc}", ExitCode.INVALID_INPUT) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SkillError(f"run record {path} is not a regular file", ExitCode.INVALID_INPUT)
+        return handle.read(_MAX_RECORD_BYTES + 1)
+
+
+def load(path: Path) -> RunRecord:
+    try:
+        data = json.loads(_read_regular(path).decode("utf-8"))
     except (OSError, ValueError) as exc:  # ValueError: not UTF-8, not JSON, or an integer of > 4300 digits
         raise SkillError(f"run record {path} is unreadable: {exc}", ExitCode.INVALID_INPUT) from None
     except RecursionError:
@@ -138,13 +181,67 @@ def load(path: Path) -> RunRecord:
         record = RunRecord.from_dict(data)
     except TypeError as exc:
         raise SkillError(f"run record {path} is damaged: {exc}", ExitCode.INVALID_INPUT) from None
-    wrong = _wrongly_typed(record) or _impossible(record)
+    wrong = _wrongly_typed(record) or _bad_items(record) or _impossible(record)
     if wrong:
         raise SkillError(
             f"run record {path} is damaged: {', '.join(wrong)} of the wrong type or out of range",
             ExitCode.INVALID_INPUT,
         )
+    foreign = _foreign_paths(record, path)
+    if foreign:
+        raise SkillError(
+            f"run record {path} is refused: {', '.join(foreign)} not where this run keeps its files "
+            "(edited by hand?)",
+            ExitCode.REFUSED,
+        )
     return record
+
+
+def _bad_items(record: RunRecord) -> list[str]:
+    """List fields whose items are not what every reader expects (`changed_files: [null]`)."""
+    lists = ("argv", "changed_files")
+    bad = [f for f in lists if any(not isinstance(item, str) for item in getattr(record, f) or ())]
+    return bad + (["reviews"] if any(not isinstance(r, dict) for r in record.reviews) else [])
+
+
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_IN_LOG_DIR = ("attempt_dir", "status_path", "answer_path", "workspace_path", "final_dir")
+_IN_RUN_DIR = ("inbox_dir", "criteria_file", "stdout_log", "stderr_log")
+_IN_PLANS = ("plan_dir", "spec_dir")
+
+
+def _in_records_dir(real: Path) -> bool:
+    return real.parent.name == RECORDS_DIR.name and real.parent.parent.name == RECORDS_DIR.parent.name
+
+
+def _foreign_paths(record: RunRecord, path: Path) -> list[str]:
+    """Fields naming a place the run does not own (paths are claims, see claims.py): a hand-edited record
+    must not make `result` print any file or `steer` write into any folder. A record inside a project's
+    `skill_runs` must name that project (else its own paths would be checked against another one)."""
+    if not _RUN_ID.fullmatch(record.run_id):
+        return ["run_id"]
+    project = Path(record.project_dir)
+    real = claims.resolved(path)
+    if real is None or (_in_records_dir(real) and real.parent.parent.parent != claims.resolved(project)):
+        return ["project_dir"]
+    log_dir = record.log_dir
+    bases = claims.log_bases(project, os.environ)
+    bad = (
+        [] if log_dir is None or claims.log_root(log_dir, bases) == claims.resolved(log_dir) else ["log_dir"]
+    )
+    owners = (
+        (_IN_LOG_DIR, log_dir),
+        (_IN_RUN_DIR, str(record.run_dir)),
+        (_IN_PLANS, claims.plans_root(project)),
+    )
+    for names, root in owners:
+        for name in names:
+            value = getattr(record, name)
+            if value is not None and (
+                root is None or bad[:1] == ["log_dir"] or not claims.within(value, root)
+            ):
+                bad.append(name)
+    return bad
 
 
 _KINDS: dict[str, tuple[type, ...]] = {
@@ -201,6 +298,8 @@ def resolve_run(ref: str | None, project_dir: Path) -> RunRecord:
     """A run id (or a unique prefix), a record path, or None/"latest" for the newest run of the project."""
     if ref and ref.endswith(".json") and Path(ref).is_file():
         return load(Path(ref))
+    if ref and _RUN_ID.fullmatch(ref) and os.path.lexists(record_path(project_dir, ref)):
+        return load(record_path(project_dir, ref))  # its own error: damaged (3), refused (16), a FIFO (3)
     records = list_records(project_dir)
     if not records:
         raise SkillError(f"no runs recorded in {project_dir / RECORDS_DIR}", ExitCode.NOT_FOUND)

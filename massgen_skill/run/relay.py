@@ -7,6 +7,7 @@ massgen's own output goes to log files in the run's folder, never mixed into the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import queue
 import signal
@@ -16,17 +17,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags, layout, markers
-from massgen_skill.run import records
-from massgen_skill.run.launcher import EXITED, STDOUT, Supervisor, stop_group
+from massgen_skill.output import one_line, warn
+from massgen_skill.run import claims, records
+from massgen_skill.run.launcher import EXITED, STDOUT, Event, Supervisor, stop_group
 
 if TYPE_CHECKING:
+    from massgen_skill.follow import results
     from massgen_skill.run.outcome import Outcome
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+WRITE_ERROR = "WRITE_ERROR"  # relayed before RESULT: what could not be written (disk full, read-only)
+_MAX_VALUE = markers.MAX_LINE  # a relayed value is never longer than the line massgen printed
 
 
 @dataclass
@@ -42,21 +47,26 @@ class RunSettings:
 class Emitter:
     """Writes relayed lines: `KEY: value` for people and agents, or one JSON object per line."""
 
-    def __init__(self, json_lines: bool, stream=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, json_lines: bool, stream: TextIO | None = None) -> None:
         self.json_lines = json_lines
         self.stream = stream or sys.stdout
 
+    # One line each, whatever the value holds: text mode shows line breaks and controls as visible escapes;
+    # JSON escapes every non-ASCII character, as json.dumps(ensure_ascii=False) would leave U+2028 raw.
     def line(self, key: str, value: str = "") -> None:
         if self.json_lines:
-            text = json.dumps({"event": key.lower(), "value": value}, ensure_ascii=False)
+            text = json.dumps({"event": key.lower(), "value": value}, ensure_ascii=True)
         else:
+            value = one_line(value, _MAX_VALUE, collapse=False)
             text = f"{key}: {value}" if value else key
         self.stream.write(text + "\n")
         self.stream.flush()
 
     def raw(self, text: str) -> None:
         if self.json_lines:
-            text = json.dumps({"event": "review", "line": text}, ensure_ascii=False)
+            text = json.dumps({"event": "review", "line": text}, ensure_ascii=True)
+        else:
+            text = one_line(text, _MAX_VALUE, collapse=False)
         self.stream.write(text + "\n")
         self.stream.flush()
 
@@ -79,11 +89,23 @@ class RunRelay:
         self.signal_received: int | None = None
         self.stopping = False
         self.review_opened_at = 0.0
+        self.roots = claims.RunRoots.before_launch(settings.cwd, settings.env)
+        self.unsaved: dict[str, str] = {}  # what could not be written → why (reported before RESULT)
 
     # --- record ---------------------------------------------------------------------------------------
     def save(self) -> None:
-        with records.locked(Path(self.record.project_dir), self.record.run_id):
-            records.save(self.record)
+        """Write the record; a full disk or a read-only folder is noted, never fatal: massgen runs on."""
+        try:
+            with records.locked(Path(self.record.project_dir), self.record.run_id):
+                records.save(self.record)
+        except (OSError, SkillError) as exc:
+            self.note_unsaved("run record", exc)
+
+    def note_unsaved(self, what: str, exc: BaseException) -> None:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if what not in self.unsaved:
+            warn(f"could not write the {what}: {reason}; the run goes on")
+        self.unsaved[what] = reason
 
     def _abs(self, value: str) -> Path:
         path = Path(value)
@@ -100,7 +122,15 @@ class RunRelay:
 
     def _on_log_dir(self, value: str) -> None:
         path = self._abs(value)
-        self.record.log_dir = str(layout.session_root(path))
+        taken = (
+            r.log_dir for r in records.list_records(self.roots.project) if r.run_id != self.record.run_id
+        )
+        root = self.roots.new_log_root(path, (t for t in taken if t))
+        if root is None:
+            warn(f"ignored LOG_DIR {value!r}: not a new log folder of this run under {self.roots.bases[0]}")
+            return
+        path = claims.resolved(path) or path
+        self.record.log_dir = str(root)
         if path != Path(self.record.log_dir):
             self.record.attempt_dir = str(path)
         self.record.state = records.RUNNING
@@ -127,11 +157,16 @@ class RunRelay:
         """A path marker counts only when it points inside this run's log dir (no forged answers)."""
         path = self._abs(value)
         root = self._root()
-        return path if root is not None and layout.inside(path, root) else None
+        if root is not None and claims.within(path, root):
+            return path
+        warn(f"ignored a path outside this run's log folder: {value!r}")
+        return None
 
     def _on_answer(self, value: str) -> None:
         path = self._inside_run(value)
-        if path is not None:
+        if path is not None and not path.is_file():
+            warn(f"ignored ANSWER {value!r}: no such file")  # a torn line, or a claim ahead of the file
+        elif path is not None:
             self.answer_hint = path
             self.record.answer_path = str(path)
             self.save()
@@ -151,7 +186,8 @@ class RunRelay:
         self.emit.line("OUTPUT_FILE", self.record.output_file)
 
     def _path_marker(self, field: str, key: str, value: str) -> None:
-        if not layout.inside(self._abs(value), self.settings.cwd / layout.PLANS_SUBDIR):
+        if self.roots.plan_path(self._abs(value)) is None:
+            warn(f"ignored {key} {value!r}: not under {claims.plans_root(self.roots.project)}")
             return
         setattr(self.record, field, str(self._abs(value)))
         self.save()
@@ -274,9 +310,7 @@ class RunRelay:
                 self._drain(supervisor)
                 return event.code
             if event.kind == STDOUT:
-                marker = self.parser.feed(event.text)
-                if marker is not None:
-                    self.on_marker(marker)
+                self._feed(event)
 
     def _drain(self, supervisor: Supervisor) -> None:
         while True:
@@ -284,8 +318,18 @@ class RunRelay:
                 event = supervisor.events.get_nowait()
             except queue.Empty:
                 return
-            if event.kind == STDOUT and (marker := self.parser.feed(event.text)) is not None:
-                self.on_marker(marker)
+            if event.kind == STDOUT:
+                self._feed(event)
+
+    def _feed(self, event: Event) -> None:
+        marker = self.parser.feed(event.text)
+        if marker is None:
+            return
+        if not event.complete and marker.kind in markers.PATH_MARKERS:
+            # massgen ended mid-line: `ANSWER: …/answ` names a file that is not the answer.
+            warn(f"ignored {marker.kind} from a line cut off at the end of massgen's output")
+            return
+        self.on_marker(marker)
 
     def _finish(self, code: int | None, supervisor: Supervisor, before: dict[str, float] | None) -> Outcome:
         from massgen_skill.follow import results
@@ -294,7 +338,7 @@ class RunRelay:
         from massgen_skill.run.projectgit import changed_since
 
         root = self._root()
-        found = results.find(root, self.record.winner, self.answer_hint) if root else None
+        found = _owned(results.find(root, self.record.winner, self.answer_hint), root) if root else None
         if found and found.answer_path and not self.answer_hint:
             self.record.answer_path = str(found.answer_path)
             self.emit.line("ANSWER", str(found.answer_path))  # web mode: massgen prints no ANSWER line
@@ -324,10 +368,21 @@ class RunRelay:
         self.record.reason = outcome.reason
         self.record.ended_at = time.time()
         self.save()
+        for what, why in {**supervisor.write_errors, **self.unsaved}.items():
+            self.emit.line(WRITE_ERROR, f"{what}: {why}")
         if outcome.code != ExitCode.OK:
             self.emit.line("REASON", " ".join(outcome.reason.split())[:500])
         self.emit.line("RESULT", outcome.word)
         return outcome
+
+
+def _owned(found: results.Found, root: Path) -> results.Found:
+    """Drop what massgen's folders hold but point out of the run (a symlinked answer or workspace)."""
+    keep = {
+        name: path if path is not None and claims.within(path, root) else None
+        for name, path in (("answer_path", found.answer_path), ("workspace", found.workspace))
+    }
+    return dataclasses.replace(found, **keep)
 
 
 def _import_late_modules() -> None:
