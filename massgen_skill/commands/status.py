@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from massgen_skill.commands._common import add_run_argument, resolve
 
+if TYPE_CHECKING:
+    from massgen_skill.run.records import RunRecord
+
 EPILOG = """\
 Reads the newest turn_N/attempt_M/status.json (the STATUS path massgen printed goes stale after a restart).
-A missing, half-written or damaged file is reported, never a crash.
+A missing, half-written or damaged file is reported, never a crash. Once the run ended, "outcome" and
+"exit_code" are the run's one outcome (what `run`, `wait` and `result` exit with); status itself exits 0.
 
 examples:
   massgen-skill status
@@ -22,29 +27,36 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_run_argument(parser)
 
 
-def describe(record) -> dict:  # type: ignore[no-untyped-def]
-    """Record + live progress, as one dict (shared by status and wait)."""
+def describe(record: RunRecord) -> dict[str, Any]:
+    """Record + live progress + the run's one outcome, as one dict (shared by status and wait)."""
+    from massgen_skill.follow.results import outcome_of
     from massgen_skill.massgen.status import progress_for
     from massgen_skill.run.records import ACTIVE_STATES, effective_state
 
     state = effective_state(record)
     progress = progress_for(Path(record.log_dir) if record.log_dir else None, state not in ACTIVE_STATES)
+    outcome = outcome_of(record, state)
     return {
         "run_id": record.run_id,
         "state": state,
         "mode": record.mode,
         "web": record.web,
         "web_port": record.web_port,
+        "project_dir": record.project_dir,
+        "cwd": record.cwd or record.project_dir,
+        "detached": record.detached,
         "log_dir": record.log_dir,
         "answer_path": record.answer_path,
-        "outcome": record.outcome,
-        "exit_code": record.exit_code,
-        "reason": record.reason,
+        "partial_answer": record.partial_answer,
+        "outcome": outcome.word if outcome else None,
+        "exit_code": int(outcome.code) if outcome else None,
+        "reason": outcome.reason if outcome else None,
+        "warnings": list(record.warnings),
         "progress": progress.as_dict(),
     }
 
 
-def render(info: dict) -> str:
+def render(info: dict[str, Any]) -> str:
     from massgen_skill.massgen.status import Progress, one_line
 
     progress = info["progress"]
@@ -66,8 +78,13 @@ def render(info: dict) -> str:
         )
     if info["answer_path"]:
         lines.append(f"  answer: {info['answer_path']}")
-    if info["reason"] and info["outcome"] != "ok":
+    if info["partial_answer"]:
+        lines.append(f"  partial answer (not the team's answer): {info['partial_answer']}")
+    if info["exit_code"] is not None:
+        lines.append(f"  exit code: {info['exit_code']}")
+    if info["reason"] and info["exit_code"] != 0:
         lines.append(f"  reason: {info['reason']}")
+    lines += [f"  warning: {text}" for text in info["warnings"]]
     return "\n".join(lines)
 
 

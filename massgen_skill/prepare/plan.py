@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,7 +97,9 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
     decision = decide(
         Request(task, args.mode, args.cwd_context, bool(args.criteria), args.preset, args.target)
     )
-    record = records.RunRecord(records.new_run_id(), str(cwd), time.time())
+    record = records.RunRecord(
+        records.new_run_id(), str(records.project_root(cwd)), time.time(), cwd=str(cwd)
+    )
     program = _environment_checks(args, cwd)
     criteria_file = _criteria(args, record.run_dir)
     # Decide web vs CLI first (with a placeholder port), so only web runs reserve a port.
@@ -112,8 +115,7 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
         command = build(decision, _options(args, task, port, criteria_file, inbox))
         _fill_record(record, decision, command, program, criteria_file, inbox)
         if not args.dry_run:
-            record.run_dir.mkdir(parents=True, exist_ok=True)
-            records.save(record)  # claims the port before the lock is released
+            records.create(record)  # claims the port before the lock is released
     return PreparedRun(args, decision, command, program, record, cwd, note)
 
 
@@ -170,7 +172,8 @@ def _dry_run(prepared: PreparedRun) -> int:
     return int(ExitCode.OK)
 
 
-def execute(prepared: PreparedRun) -> int:
+def execute(prepared: PreparedRun, on_started: Callable[[], None] | None = None) -> int:
+    """`on_started`: called once massgen has been launched (`run --detach` returns then)."""
     if prepared.args.dry_run:
         return _dry_run(prepared)
     from massgen_skill.run.launcher import Supervisor, child_env
@@ -205,6 +208,7 @@ def execute(prepared: PreparedRun) -> int:
         graces=(grace, grace),
         json_lines=prepared.args.json,
         track_changes=record.cwd_context == "rw" and not record.review_gate,
+        on_started=on_started,
     )
     outcome = RunRelay(record, settings, emit).run(supervisor)
     return int(outcome.code)
