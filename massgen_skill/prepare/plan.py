@@ -106,7 +106,7 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
     probe = build(decision, _options(args, task, args.web_port or 8000, criteria_file, None))
     port, note = args.web_port or 8000, None
     # A dry run writes nothing, not even the lock file (the project may be read-only).
-    with contextlib.nullcontext() if args.dry_run else records.locked(cwd, "ports"):
+    with contextlib.nullcontext() if args.dry_run else records.locked(Path(record.project_dir), "ports"):
         if probe.web and not args.dry_run:
             from massgen_skill.prepare.ports import choose
 
