@@ -56,14 +56,14 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
 # `run`, `wait` and `result` exit with that code; `status --json` and `runs --json` report it.
 RESULT_WORDS: dict[ExitCode, str] = {
     ExitCode.OK: "ok",
-    ExitCode.USAGE: "usage-error",
     ExitCode.NO_ANSWER: "no-answer",
-    ExitCode.ENV_NOT_READY: "env-not-ready",
-    ExitCode.MASSGEN_CONFIG: "config-error",
     ExitCode.TIMED_OUT: "timed-out",
     ExitCode.STOPPED: "stopped",
     ExitCode.CRASHED: "crashed",
     ExitCode.LOST: "lost",
+    ExitCode.MASSGEN_CONFIG: "config-error",
+    ExitCode.USAGE: "usage-error",
+    ExitCode.ENV_NOT_READY: "env-not-ready",
 }
 
 # What each final outcome means for the host agent (the README's outcome table is generated from this).
