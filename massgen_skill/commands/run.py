@@ -35,8 +35,9 @@ relayed lines (stdout, one per line; --json: one JSON object per line):
   REASON: <text>         why, when the result is not ok
   RESULT: {"|".join(RESULT_WORDS.values())}
 
---detach: prints RUN_ID, RUN_DIR and OUTPUT (the lines above, kept in that file) once the record exists and
-massgen has been launched, then exits 0; follow with `massgen-skill wait RUN_ID --timeout S`.
+--detach: prints RUN_ID, RUN_DIR and OUTPUT (a file with the lines above; diagnostics go to wrapper.err
+beside it) once the record exists and massgen has been launched, then exits 0; follow the run with
+`massgen-skill wait RUN_ID --timeout S`.
 
 examples:
   massgen-skill run "Compare three designs for the cache layer"

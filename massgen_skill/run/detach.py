@@ -19,7 +19,8 @@ from pathlib import Path
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.run import records
 
-OUTPUT_NAME = "wrapper.out"  # the detached wrapper's stdout and stderr, in the run's folder
+OUTPUT_NAME = "wrapper.out"  # the detached wrapper's relayed lines (its stdout), in the run's folder
+ERRORS_NAME = "wrapper.err"  # its diagnostics (stderr)
 LAUNCH_TIMEOUT = 60.0  # seconds from fork to massgen's launch (checks ran before: normally well under 1 s)
 _READY = "ready"
 _FAILED = "failed"
@@ -58,7 +59,8 @@ def _check_reply(reply: str, output: Path) -> None:
         code, _, message = rest.partition(" ")
         raise SkillError(message or "the detached run failed to start", ExitCode(int(code)))
     what = "did not launch massgen in time" if reply == "" else "ended before launching massgen"
-    raise SkillError(f"the detached supervisor {what}; see {output}", ExitCode.INTERNAL)
+    errors = output.with_name(ERRORS_NAME)
+    raise SkillError(f"the detached supervisor {what}; see {errors}", ExitCode.INTERNAL)
 
 
 def _read_reply(fd: int, timeout: float) -> str:
@@ -108,7 +110,7 @@ def _supervisor(record: records.RunRecord, supervise: Supervise, write_fd: int) 
     reply = _Reply(write_fd)
     code = int(ExitCode.INTERNAL)
     try:
-        _redirect_output(output_path(record))
+        _redirect_output(output_path(record), record.run_dir / ERRORS_NAME)
         _take_over(record)
         code = supervise(lambda: reply.send(_READY))
     except SkillError as exc:
@@ -124,16 +126,18 @@ def _supervisor(record: records.RunRecord, supervise: Supervise, write_fd: int) 
         os._exit(code)
 
 
-def _redirect_output(path: Path) -> None:
-    """stdin from /dev/null, stdout and stderr to the run's output file (no fd of the caller stays open)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(null)
-    os.close(out)
+def _redirect_output(out_path: Path, err_path: Path) -> None:
+    """stdin from /dev/null, stdout and stderr to files in the run's folder (no fd of the caller stays open,
+    so a caller reading our output to its end is not held up by the run)."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    for target, path, flags in (
+        (0, Path(os.devnull), os.O_RDONLY),
+        (1, out_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND),
+        (2, err_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND),
+    ):
+        fd = os.open(path, flags, 0o600)
+        os.dup2(fd, target)
+        os.close(fd)
 
 
 def _take_over(record: records.RunRecord) -> None:

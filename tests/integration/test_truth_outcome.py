@@ -96,3 +96,24 @@ def test_time_limit_is_timed_out_and_the_fallback_answer_only_partial(
     assert (result["answer_path"], result["answer"]) == (None, "")
     assert result["partial_answer"] == str(partial) and "SCRIPTED ANSWER" in result["partial_text"]
     assert_agree(skill, run_id, ExitCode.TIMED_OUT)
+
+
+def test_detached_default_mode_run_then_wait_on_its_id(
+    skill: Skill,  # noqa: F811 - the fixture
+    project: harness.Project,
+    mg_netns: NetNS,
+    llm_server: harness.LLMServer,
+) -> None:
+    config = harness.write_config(project.configs / "two.yaml", llm_server.base_url, agents=2)
+    args = ["--web-port", str(mg_netns.free_port()), "--config", str(config), QUESTION]
+    res = skill.run("--detach", *args, timeout=60, label="detach: start")
+    assert res.returncode == 0, res.describe()
+    lines = relayed(res.stdout)
+    assert lines.order == ["RUN_ID", "RUN_DIR", "OUTPUT"], res.describe()
+    run_id = lines.one("RUN_ID")
+    waited = skill.cmd("wait", run_id, "--timeout", "150", timeout=170)
+    assert waited.returncode == 0, waited.describe()
+    output = relayed(Path(lines.one("OUTPUT")).read_text(encoding="utf-8"))
+    assert output.one("RUN_ID") == run_id and output.one("RESULT") == RESULT_WORDS[ExitCode.OK]
+    assert "SCRIPTED ANSWER" in Path(output.one("ANSWER")).read_text(encoding="utf-8")
+    assert_agree(skill, run_id, ExitCode.OK)
