@@ -60,7 +60,8 @@ def render(info: dict[str, Any]) -> str:
     from massgen_skill.massgen.status import Progress, one_line
 
     progress = info["progress"]
-    lines = [f"run {info['run_id']}: {info['state']}" + (f" ({info['outcome']})" if info["outcome"] else "")]
+    shown = info["outcome"] and info["outcome"] != info["state"]  # not "lost (lost)", "stopped (stopped)"
+    lines = [f"run {info['run_id']}: {info['state']}" + (f" ({info['outcome']})" if shown else "")]
     lines.append(f"  log dir: {info['log_dir'] or '(not yet)'}")
     lines.append(f"  progress: {one_line(Progress(**{**progress, 'agents': ()}))}")
     for agent in progress["agents"]:

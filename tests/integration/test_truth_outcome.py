@@ -117,3 +117,20 @@ def test_detached_default_mode_run_then_wait_on_its_id(
     assert output.one("RUN_ID") == run_id and output.one("RESULT") == RESULT_WORDS[ExitCode.OK]
     assert "SCRIPTED ANSWER" in Path(output.one("ANSWER")).read_text(encoding="utf-8")
     assert_agree(skill, run_id, ExitCode.OK)
+
+
+def test_a_plan_run_whose_team_wrote_no_plan_file_warns_naming_it(
+    skill: Skill,  # noqa: F811 - the fixture
+    project: harness.Project,
+    llm_server: harness.LLMServer,
+) -> None:
+    # The scripted agents answer in text and never write project_plan.json.
+    config = harness.write_config(project.configs / "two.yaml", llm_server.base_url, agents=2)
+    res = skill.run("--mode", "plan", "--config", config, "Plan the move to Postgres", label="plan, no file")
+    assert res.returncode == ExitCode.OK, res.describe()
+    lines = relayed(res.stdout)
+    assert lines.order[-3:] == ["ANSWER", "WARNING", "RESULT"], res.describe()
+    assert "no project_plan.json was written" in lines.one("WARNING")
+    result = skill.cmd_json("result", lines.one("RUN_ID"))
+    assert result["plan_file"] is None and result["tasks"] is None
+    assert result["warnings"] == [lines.one("WARNING")]
