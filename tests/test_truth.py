@@ -303,3 +303,17 @@ def test_readme_outcome_table_is_generated_from_exitcodes():
     assert outcome_table() in readme
     for code, word in RESULT_WORDS.items():
         assert f"| `{word}` | {int(code)} |" in readme
+
+
+def test_a_massgen_that_cannot_start_is_env_not_ready_everywhere(fake_massgen, project_dir, tmp_path):
+    broken = tmp_path / "broken-bin"
+    broken.mkdir()
+    (broken / "massgen").write_text("#!/nonexistent/interpreter\n")  # found on PATH, exec fails
+    (broken / "massgen").chmod(0o755)
+    env = env_of(fake_massgen, tmp_path)
+    env["PATH"] = f"{broken}{os.pathsep}{env['PATH']}"
+    done = run_skill(["--no-web", "task"], env, project_dir)
+    assert done.returncode == ExitCode.ENV_NOT_READY, done.stderr
+    assert "cannot start massgen" in done.stderr
+    (record,) = records.list_records(project_dir)
+    assert_agree(record.run_id, ExitCode.ENV_NOT_READY, env, project_dir)

@@ -240,9 +240,11 @@ class RunRelay:
             try:
                 supervisor.start()
             except OSError as exc:
-                raise SkillError(
+                error = SkillError(
                     f"cannot start massgen ({self.settings.argv[0]}): {exc}", ExitCode.ENV_NOT_READY
-                ) from None
+                )
+                self._keep_failure(error)
+                raise error from None
             self._started(supervisor)
             _import_late_modules()
             code = self._pump(supervisor)
@@ -348,6 +350,12 @@ class RunRelay:
             text = f"no {expected} was written: the team answered without producing the {self.record.mode}"
             self.record.warnings.append(text)
             self.emit.line("WARNING", text)
+
+    def _keep_failure(self, error: SkillError) -> None:
+        """massgen never started: the record says so (else every reader would call the run lost)."""
+        from massgen_skill.run.outcome import Outcome
+
+        self._keep(Outcome(error.code, error.message), None)
 
     def _keep(self, outcome: Outcome, code: int | None) -> None:
         self.record.state = records.STOPPED if outcome.code == ExitCode.STOPPED else records.FINISHED
