@@ -27,6 +27,8 @@ class ExitCode(IntEnum):
     SERVER_ERROR = 14  # review server answered 4xx/5xx or something that is not JSON
     NO_REVIEW = 15  # no review is pending (already decided, timed out, or never opened)
     REFUSED = 16  # we refused to act (non-loopback URL, unknown file, finished run, …)
+    # 17 is reserved for port-busy
+    LOST = 18  # the supervising wrapper is gone (killed) while the run was active: how it ended is unknown
 
 
 EXIT_CODE_HELP: dict[ExitCode, str] = {
@@ -47,7 +49,42 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.SERVER_ERROR: "review server answered with an error or non-JSON",
     ExitCode.NO_REVIEW: "no review is pending",
     ExitCode.REFUSED: "refused: the request was unsafe or does not apply",
+    ExitCode.LOST: "lost: the supervising wrapper is gone; `massgen-skill stop RUN` cleans up",
 }
+
+# The word on a run's final `RESULT:` line for each way a run can end, and the exit code that goes with it.
+# `run`, `wait` and `result` exit with that code; `status --json` and `runs --json` report it.
+RESULT_WORDS: dict[ExitCode, str] = {
+    ExitCode.OK: "ok",
+    ExitCode.NO_ANSWER: "no-answer",
+    ExitCode.TIMED_OUT: "timed-out",
+    ExitCode.STOPPED: "stopped",
+    ExitCode.CRASHED: "crashed",
+    ExitCode.LOST: "lost",
+    ExitCode.MASSGEN_CONFIG: "config-error",
+    ExitCode.USAGE: "usage-error",
+    ExitCode.ENV_NOT_READY: "env-not-ready",
+}
+
+# What each final outcome means for the host agent (the README's outcome table is generated from this).
+RESULT_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "the team's answer is on `ANSWER:`",
+    ExitCode.USAGE: "massgen rejected its command line before starting",
+    ExitCode.NO_ANSWER: "massgen ran but no answer came (agents failed; an empty answer file counts as none)",
+    ExitCode.ENV_NOT_READY: "massgen could not be started (program or dependency missing)",
+    ExitCode.MASSGEN_CONFIG: "massgen rejected its configuration (its exit 1)",
+    ExitCode.TIMED_OUT: "the time limit hit; massgen's fallback answer, if any, is on `PARTIAL_ANSWER:`",
+    ExitCode.STOPPED: "stopped (signal or `stop`); an answer written before is on `PARTIAL_ANSWER:`",
+    ExitCode.CRASHED: "massgen died (exception, killed by a signal)",
+    ExitCode.LOST: "the supervising wrapper was killed while the run was active; `stop RUN` cleans up",
+}
+
+
+def outcome_table() -> str:
+    """The README's outcome table (markdown): every terminal state, its `RESULT:` word and exit code."""
+    rows = ["| `RESULT:` | exit | meaning |", "|---|---|---|"]
+    rows += [f"| `{word}` | {int(code)} | {RESULT_MEANINGS[code]} |" for code, word in RESULT_WORDS.items()]
+    return "\n".join(rows)
 
 
 def exit_code_table() -> str:

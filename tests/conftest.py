@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from fake_massgen.harness import FAKE_BIN_DIR, SAMPLES_DIR, FakeMassgen
 
+from massgen_skill.run.records import STATE_DIR_ENV
+
 __all__ = ["FAKE_BIN_DIR", "SAMPLES_DIR", "FakeMassgen"]
 
 
@@ -56,3 +58,9 @@ def project_dir(tmp_path: Path, fake_massgen: FakeMassgen) -> Path:
     _git(project, "commit", "-q", "-m", "init")
     fake_massgen.write_config(project)
     return project
+
+
+@pytest.fixture(autouse=True)
+def _private_run_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Runs a test records in-process go to a per-test run index, never the user's own (`runs --all`)."""
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "run-index"))

@@ -45,7 +45,10 @@ def positive_int(text: str) -> int:
 
 def add_project_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--project", metavar="DIR", default=".", help="project folder holding the runs (default: .)"
+        "--project",
+        metavar="DIR",
+        default=".",
+        help="a folder of the project holding the runs (default: .; runs live at its git top level)",
     )
 
 
@@ -56,7 +59,10 @@ def add_run_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def project_dir(args: argparse.Namespace) -> Path:
-    return Path(args.project).resolve()
+    """The project root of --project: runs started anywhere in the project are recorded there."""
+    from massgen_skill.run.records import project_root
+
+    return project_root(Path(args.project))
 
 
 def resolve(args: argparse.Namespace):  # type: ignore[no-untyped-def]

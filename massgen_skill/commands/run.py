@@ -6,11 +6,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from massgen_skill.commands._common import positive_int, seconds
-from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
+from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError, exit_code_table
 from massgen_skill.massgen import flags
 from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, EXECUTE_MODES, MODES
+
+if TYPE_CHECKING:
+    from massgen_skill.prepare.plan import PreparedRun
 
 EPILOG = f"""\
 The task is the last argument; a task that starts with "-" goes after "--". Options after the task are an
@@ -22,18 +26,26 @@ relayed lines (stdout, one per line; --json: one JSON object per line):
   STATUS: <abs path>     status.json as printed by massgen (`status` follows restarts)
   WEB_UI: <url>          web mode: the real port
   __REVIEW_PENDING__ … __END_REVIEW_INFO__   a review of file changes waits for a human decision
-  ANSWER: <abs path>     the winning answer (also in web mode, where massgen prints none)
+  ANSWER: <abs path>     the winning answer (also in web mode, where massgen prints none); only for ok
+  PARTIAL_ANSWER: <abs>  timed-out / stopped: an answer file that is NOT the team's answer (e.g. the
+                         un-voted fallback massgen writes when the time limit hits)
   WORKSPACE: <abs path>  the winner's workspace, when it has one
   CHANGED: <files>       headless rw runs: files that changed in the project
+  WARNING: <text>        e.g. a plan/spec run whose team wrote no project_plan.json / project_spec.json
   WRITE_ERROR: <what>    a file we could not write (disk full, read-only); the run went on
   REASON: <text>         why, when the result is not ok
-  RESULT: ok|no-answer|timed-out|stopped|crashed|config-error|usage-error|env-not-ready
+  RESULT: {"|".join(RESULT_WORDS.values())}
+
+--detach: prints RUN_ID, RUN_DIR and OUTPUT (a file with the lines above; diagnostics go to wrapper.err
+beside it) once the record exists and massgen has been launched, then exits 0; follow the run with
+`massgen-skill wait RUN_ID --timeout S`.
 
 examples:
   massgen-skill run "Compare three designs for the cache layer"
   massgen-skill run --mode evaluate --criteria criteria.json "Review src/ for race conditions"
   massgen-skill run --dry-run --json -- "--weird task starting with a dash"
   massgen-skill run --no-web --mode plan "Plan the migration to Postgres"
+  massgen-skill run --detach "Compare three designs"   # then: massgen-skill wait <RUN_ID> --timeout 600
 
 exit codes:
 {exit_code_table()}
@@ -80,6 +92,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--stop-grace", type=seconds, default=5.0, metavar="S", help="seconds between stop signals"
     )
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        help="return once massgen is launched (prints RUN_ID and RUN_DIR); then `wait RUN_ID`",
+    )
     parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
 
 
@@ -119,4 +136,20 @@ def run(args: argparse.Namespace) -> int:
     if args.web_port is not None and not 0 < args.web_port < 65536:  # bind() would overflow
         raise SkillError(f"--web-port {args.web_port}: not a TCP port (1-65535)")
     prepared = plan_run(args, task, Path(os.getcwd()))
+    if args.detach and not args.dry_run:
+        return _detach(prepared)
     return execute(prepared)
+
+
+def _detach(prepared: PreparedRun) -> int:
+    """Supervise in the background; print where the run is once the record exists and massgen runs."""
+    from massgen_skill.prepare.plan import execute
+    from massgen_skill.run.detach import detach, output_path
+    from massgen_skill.run.relay import Emitter
+
+    detach(prepared.record, lambda ready: execute(prepared, ready))
+    emit = Emitter(prepared.args.json)
+    emit.line("RUN_ID", prepared.record.run_id)
+    emit.line("RUN_DIR", str(prepared.record.run_dir))
+    emit.line("OUTPUT", str(output_path(prepared.record)))
+    return int(ExitCode.OK)

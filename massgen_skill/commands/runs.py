@@ -1,53 +1,79 @@
-"""`massgen-skill runs`: this project's runs, newest last, with their live state."""
+"""`massgen-skill runs`: this project's runs (or, with --all, the user's runs everywhere), newest last."""
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from massgen_skill.commands._common import add_project_argument
+from massgen_skill.commands._common import add_project_argument, project_dir
+
+if TYPE_CHECKING:
+    from massgen_skill.run.records import RunRecord
 
 EPILOG = """\
 States: starting, running, review-pending, finished, stopped, lost (the supervising wrapper is gone;
-`massgen-skill stop RUN` cleans up).
+`massgen-skill stop RUN` cleans up). Runs are kept at the project root (the git top level), so this lists
+the runs started from any folder of the project. OUTCOME and exit_code are the run's one outcome: the code
+`run`, `wait` and `result` exit with.
 
 examples:
   massgen-skill runs
   massgen-skill runs --json
+  massgen-skill runs --all
 """
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     add_project_argument(parser)
+    parser.add_argument("--all", action="store_true", help="the user's runs in every project (user index)")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def row(record: RunRecord) -> dict[str, Any]:
+    from massgen_skill.follow.results import outcome_of
+    from massgen_skill.run.records import effective_state
 
+    state = effective_state(record)
+    outcome = outcome_of(record, state)
+    return {
+        "run_id": record.run_id,
+        "state": state,
+        "outcome": outcome.word if outcome else None,
+        "exit_code": int(outcome.code) if outcome else None,
+        "mode": record.mode,
+        "web": record.web,
+        "created_at": record.created_at,
+        "project_dir": record.project_dir,
+        "cwd": record.cwd or record.project_dir,
+        "log_dir": record.log_dir,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
     from massgen_skill.output import print_json
     from massgen_skill.run import records
 
-    found = records.list_records(Path(args.project).resolve())
-    rows = [
-        {
-            "run_id": r.run_id,
-            "state": records.effective_state(r),
-            "outcome": r.outcome,
-            "mode": r.mode,
-            "web": r.web,
-            "created_at": r.created_at,
-            "log_dir": r.log_dir,
-        }
-        for r in found
-    ]
+    found = records.list_all_records() if args.all else records.list_records(project_dir(args))
+    rows = [row(r) for r in found]
     if args.json:
         print_json({"runs": rows})
         return 0
     if not rows:
-        print("no runs recorded here")
-    for row in rows:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["created_at"]))
-        print(f"{row['run_id']}  {when}  {row['state']:<14} {row['outcome'] or '-':<12} {row['mode']}")
+        print("no runs recorded" + ("" if args.all else " in this project"))
+    for item in rows:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item["created_at"]))
+        outcome = item["outcome"] or "-"
+        where = _where(item, args.all)
+        print(f"{item['run_id']}  {when}  {item['state']:<14} {outcome:<12} {item['mode']}  {where}".rstrip())
     return 0
+
+
+def _where(item: dict[str, Any], everywhere: bool) -> str:
+    """The folder massgen ran in: the whole path with --all, else relative to the project root."""
+    cwd = Path(item["cwd"])
+    if everywhere or not cwd.is_relative_to(item["project_dir"]):
+        return str(cwd)
+    return str(cwd.relative_to(item["project_dir"])) if cwd != Path(item["project_dir"]) else ""

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from massgen_skill.commands._common import add_run_argument, project_dir, seconds, seconds_or_zero
 from massgen_skill.exitcodes import ExitCode
 
+if TYPE_CHECKING:
+    from massgen_skill.run.records import RunRecord
+
 EPILOG = """\
-Exit code says why it returned: the run's own outcome code when it ended (0 = answer produced),
-11 when a review of file changes waits for a human decision, 10 when the timeout came first.
+Exit code says why it returned: the run's own outcome code when it ended (0 = answer produced; the same
+code `run`, `result`, `status --json` and `runs --json` report), 11 when a review of file changes waits for a
+human decision, 10 when the timeout came first.
 Use this instead of sleep loops; call it again to keep waiting.
 
 examples:
@@ -29,17 +34,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval", type=seconds, default=0.5, metavar="S", help="poll interval (0.5)")
 
 
-def _verdict(record, state: str) -> tuple[ExitCode | None, str]:  # type: ignore[no-untyped-def]
+def _verdict(record: RunRecord) -> tuple[ExitCode | None, str]:
+    """The run's own outcome once it ended (as `result`, `status`, `runs` report it); 11: review pending."""
+    from massgen_skill.follow.results import outcome_of
     from massgen_skill.run import records
 
+    state = records.effective_state(record)
     if state == records.REVIEW_PENDING:
         return ExitCode.REVIEW_PENDING, "review pending"
-    if state == records.LOST:
-        return ExitCode.CRASHED, "lost: the supervising wrapper is gone (`massgen-skill stop` cleans up)"
-    if state not in records.ACTIVE_STATES:
-        code = record.exit_code if record.exit_code is not None else int(ExitCode.NO_ANSWER)
-        return ExitCode(code), f"ended: {record.outcome or state}"
-    return None, "running"
+    outcome = outcome_of(record, state)
+    if outcome is None:
+        return None, "running"
+    return outcome.code, f"ended: {outcome.word}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     while True:
         record = records.load(ref.path)
-        code, why = _verdict(record, records.effective_state(record))
+        code, why = _verdict(record)
         if code is not None or time.monotonic() >= deadline:
             break
         if tty:

@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,14 +110,16 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
     decision = require_confirmation(decision, args.cwd_context, gate)
     if decision.needs_confirmation and not args.dry_run:
         raise SkillError(confirmation_message(decision, args.raw_argv, (PROG, "run"), task), ExitCode.USAGE)
-    record = records.RunRecord(records.new_run_id(), str(cwd), time.time())
+    record = records.RunRecord(
+        records.new_run_id(), str(records.project_root(cwd)), time.time(), cwd=str(cwd)
+    )
     program = _environment_checks(args, cwd)
     criteria_file = _criteria(args, record.run_dir)
     # Decide web vs CLI first (with a placeholder port), so only web runs reserve a port.
     probe = build(decision, _options(args, task, args.web_port or 8000, criteria_file, None))
     port, note = args.web_port or 8000, None
     # A dry run writes nothing, not even the lock file (the project may be read-only).
-    with contextlib.nullcontext() if args.dry_run else records.locked(cwd, "ports"):
+    with contextlib.nullcontext() if args.dry_run else records.locked(Path(record.project_dir), "ports"):
         if probe.web and not args.dry_run:
             from massgen_skill.prepare.ports import choose
 
@@ -132,8 +135,7 @@ def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
 def _first_save(record: records.RunRecord) -> None:
     """The record and its folder, before launch: a full disk or a wrong-kind path is one line, no launch."""
     try:
-        record.run_dir.mkdir(parents=True, exist_ok=True)
-        records.save(record)
+        records.create(record)
     except OSError as exc:
         raise records.state_error(record.path, exc) from None
 
@@ -192,7 +194,8 @@ def _dry_run(prepared: PreparedRun) -> int:
     return int(ExitCode.OK)
 
 
-def execute(prepared: PreparedRun) -> int:
+def execute(prepared: PreparedRun, on_started: Callable[[], None] | None = None) -> int:
+    """`on_started`: called once massgen has been launched (`run --detach` returns then)."""
     if prepared.args.dry_run:
         return _dry_run(prepared)
     from massgen_skill.run.launcher import Supervisor, child_env
@@ -227,6 +230,7 @@ def execute(prepared: PreparedRun) -> int:
         graces=(grace, grace),
         json_lines=prepared.args.json,
         track_changes=record.cwd_context == "rw" and not record.review_gate,
+        on_started=on_started,
     )
     outcome = RunRelay(record, settings, emit).run(supervisor)
     return int(outcome.code)

@@ -1,7 +1,10 @@
-"""How a run ended, decided from the answer file, status.json and the markers — not massgen's exit code alone.
+"""How a run ended, decided from all the evidence — not massgen's exit code alone. The one decision that
+`run`, `wait`, `result`, `status` and `runs` all report.
 
 massgen 0.1.97 exits 0 when the team answered, but also when every agent failed, on timeout and on SIGINT
-(contract §2). Pure: no I/O.
+(contract §2); in web mode it then writes an empty answer file. A time limit hit is a timeout even when
+massgen wrote an agent's un-voted answer as a fallback: it is offered as partial, never as the answer.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -10,21 +13,14 @@ import re
 import signal
 from dataclasses import dataclass
 
-from massgen_skill.exitcodes import ExitCode
+from massgen_skill.exitcodes import RESULT_WORDS, ExitCode
 from massgen_skill.massgen.markers import strip_ansi
 from massgen_skill.massgen.status import Progress
 
-# The word printed on the final `RESULT:` line for each outcome.
-RESULT_WORDS: dict[ExitCode, str] = {
-    ExitCode.OK: "ok",
-    ExitCode.NO_ANSWER: "no-answer",
-    ExitCode.USAGE: "usage-error",
-    ExitCode.ENV_NOT_READY: "env-not-ready",
-    ExitCode.MASSGEN_CONFIG: "config-error",
-    ExitCode.TIMED_OUT: "timed-out",
-    ExitCode.STOPPED: "stopped",
-    ExitCode.CRASHED: "crashed",
-}
+__all__ = ["RESULT_WORDS", "Evidence", "Outcome", "decide", "from_record", "lost"]
+
+TIMEOUT_FINISH = "timeout"  # status.json finish_reason when the orchestrator's time limit hit (contract §3)
+LOST_REASON = "the supervising wrapper is gone (killed?); `massgen-skill stop RUN` cleans up"
 
 _LOGURU_ERROR = re.compile(r"\|\s*ERROR\s*\|\s*(.*)$")
 
@@ -34,7 +30,7 @@ class Evidence:
     massgen_exit: int | None  # negative: killed by that signal
     stopped_by_us: bool = False
     saw_log_dir: bool = False
-    answer_exists: bool = False
+    answer_exists: bool = False  # an answer file with content (an empty one is no answer)
     error_line: str | None = None  # massgen's `❌ …` line
     progress: Progress | None = None
     stderr_tail: tuple[str, ...] = ()
@@ -44,10 +40,29 @@ class Evidence:
 class Outcome:
     code: ExitCode
     reason: str
+    partial: bool = False  # an answer file exists, but it is not the team's answer (time limit, stop)
 
     @property
     def word(self) -> str:
         return RESULT_WORDS.get(self.code, self.code.name.lower())
+
+
+def word_code(word: str | None) -> ExitCode | None:
+    """The exit code of a `RESULT:` word (as a record stores it)."""
+    return next((code for code, known in RESULT_WORDS.items() if known == word), None)
+
+
+def lost() -> Outcome:
+    return Outcome(ExitCode.LOST, LOST_REASON)
+
+
+def from_record(exit_code: int | None, word: str | None, reason: str | None, partial: bool) -> Outcome | None:
+    """The outcome a record keeps (None when it holds none: readers then decide from the evidence)."""
+    code = exit_code if exit_code is not None else word_code(word)
+    if code is None:
+        return None
+    known = ExitCode(code)
+    return Outcome(known, reason or RESULT_WORDS.get(known, known.name.lower()), partial)
 
 
 def _agent_errors(progress: Progress | None) -> str | None:
@@ -85,7 +100,12 @@ def decide(ev: Evidence) -> Outcome:
     code = ev.massgen_exit
     if ev.stopped_by_us:
         extra = " (an answer had already been written)" if ev.answer_exists else ""
-        return Outcome(ExitCode.STOPPED, f"stopped on request{extra}")
+        return Outcome(ExitCode.STOPPED, f"stopped on request{extra}", ev.answer_exists)
+    if ev.progress is not None and ev.progress.finish_reason == TIMEOUT_FINISH:
+        # massgen still writes an un-voted answer and exits 0: the time limit decides, the answer is partial
+        details = ev.progress.details or "orchestrator time limit reached"
+        extra = " (massgen wrote an un-voted fallback answer)" if ev.answer_exists else ""
+        return Outcome(ExitCode.TIMED_OUT, f"{details}{extra}", ev.answer_exists)
     if ev.answer_exists:
         return Outcome(ExitCode.OK, "answer produced")
     if code is not None and code < 0:
@@ -105,8 +125,6 @@ def decide(ev: Evidence) -> Outcome:
     if code not in (0, None):
         return Outcome(ExitCode.CRASHED, ev.error_line or stderr_reason or f"massgen exited with {code}")
     progress = ev.progress
-    if progress is not None and progress.finish_reason == "timeout":
-        return Outcome(ExitCode.TIMED_OUT, progress.details or "orchestrator time limit reached")
     reason = _agent_errors(progress) or stderr_reason or ev.error_line
     if reason is None and progress is not None and progress.finish_reason == "in_progress":
         reason = "massgen ended while agents were still working (interrupted?)"

@@ -2,6 +2,9 @@
 
 `<project>/.massgen/skill_runs/<run-id>.json` (written atomically, updated as markers arrive) and a folder of
 the same name for the run's own files (massgen's stdout/stderr log, translated criteria, steering inbox).
+`<project>` is the project root (the git top level, else the folder the run started from), so a run started
+in a subfolder is found from anywhere in the project; massgen itself still runs in that subfolder (`cwd`).
+A small per-user index (`runs.jsonl` in the state folder) lists every project's runs for `runs --all`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.run import claims
 
 RECORDS_DIR = Path(".massgen") / "skill_runs"
+STATE_DIR_ENV = "MASSGEN_SKILL_STATE_DIR"  # overrides where the per-user run index lives (tests)
+INDEX_FILE = "runs.jsonl"
 
 # Record states. A record in an active state whose wrapper is gone is "lost" (see `effective_state`).
 STARTING = "starting"
@@ -75,6 +80,10 @@ class RunRecord:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     changed_files: list[str] | None = None  # headless rw: what changed in the project (git)
     ended_at: float | None = None
+    cwd: str | None = None  # where massgen runs (None: project_dir, as in records before this field)
+    partial_answer: str | None = None  # an answer file that is not the team's answer (time limit, stop)
+    warnings: list[str] = field(default_factory=list)  # e.g. a plan run that wrote no plan file
+    detached: bool = False  # `run --detach`: supervised in the background, output in run_dir
 
     @property
     def run_dir(self) -> Path:
@@ -100,6 +109,62 @@ def new_run_id(now: float | None = None) -> str:
 
 def record_path(project_dir: Path, run_id: str) -> Path:
     return project_dir / RECORDS_DIR / f"{run_id}.json"
+
+
+def project_root(start: Path) -> Path:
+    """Where a run started in `start` keeps its record: the git top level above it, else `start` itself.
+    Found by walking up to a `.git` entry (a folder, or a file in worktrees and submodules): no git needed."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def state_dir() -> Path:
+    """The per-user folder of massgen-skill's own state (the cross-project run index)."""
+    override = os.environ.get(STATE_DIR_ENV)
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
+    return base / "massgen-skill"
+
+
+def create(record: RunRecord) -> None:
+    """Write a new run's first record, its folder, and its line in the per-user index."""
+    record.run_dir.mkdir(parents=True, exist_ok=True)
+    save(record)
+    line = json.dumps({"run_id": record.run_id, "project_dir": record.project_dir}, ensure_ascii=True)
+    # The index only helps `runs --all`: a read-only home must not stop a run.
+    with contextlib.suppress(OSError):
+        folder = state_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / INDEX_FILE, "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # one whole line per writer
+            handle.write(line + "\n")
+
+
+def indexed_projects() -> list[Path]:
+    """Every project folder the per-user index names, once each, in first-seen order."""
+    try:
+        text = (state_dir() / INDEX_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    projects: dict[str, None] = {}
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if isinstance(entry, dict) and isinstance(entry.get("project_dir"), str):
+                projects.setdefault(entry["project_dir"], None)
+    return [Path(p) for p in projects]
+
+
+def list_all_records() -> list[RunRecord]:
+    """The readable records of every indexed project that still exists, oldest first."""
+    found = [r for project in indexed_projects() if project.is_dir() for r in list_records(project)]
+    found.sort(key=lambda r: (r.created_at, r.run_id))
+    return found
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -224,15 +289,18 @@ def _foreign_paths(record: RunRecord, path: Path) -> list[str]:
     real = claims.resolved(path)
     if real is None or (_in_records_dir(real) and real.parent.parent.parent != claims.resolved(project)):
         return ["project_dir"]
+    workdir = Path(record.cwd) if record.cwd else project  # massgen's folder: its logs and plans are there
+    if not claims.within(workdir, project):
+        return ["cwd"]
     log_dir = record.log_dir
-    bases = claims.log_bases(project, os.environ)
+    bases = claims.log_bases(workdir, os.environ)
     bad = (
         [] if log_dir is None or claims.log_root(log_dir, bases) == claims.resolved(log_dir) else ["log_dir"]
     )
     owners = (
         (_IN_LOG_DIR, log_dir),
         (_IN_RUN_DIR, str(record.run_dir)),
-        (_IN_PLANS, claims.plans_root(project)),
+        (_IN_PLANS, claims.plans_root(workdir)),
     )
     for names, root in owners:
         for name in names:
@@ -284,8 +352,8 @@ def _impossible(record: RunRecord) -> list[str]:
 
 
 def list_records(project_dir: Path) -> list[RunRecord]:
-    """All readable records of the project, oldest first (damaged ones are skipped)."""
-    folder = project_dir / RECORDS_DIR
+    """All readable records of the project holding `project_dir`, oldest first (damaged ones are skipped)."""
+    folder = project_root(project_dir) / RECORDS_DIR
     records: list[RunRecord] = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         with contextlib.suppress(SkillError):
@@ -298,6 +366,7 @@ def resolve_run(ref: str | None, project_dir: Path) -> RunRecord:
     """A run id (or a unique prefix), a record path, or None/"latest" for the newest run of the project."""
     if ref and ref.endswith(".json") and Path(ref).is_file():
         return load(Path(ref))
+    project_dir = project_root(project_dir)
     if ref and _RUN_ID.fullmatch(ref) and os.path.lexists(record_path(project_dir, ref)):
         return load(record_path(project_dir, ref))  # its own error: damaged (3), refused (16), a FIFO (3)
     records = list_records(project_dir)

@@ -1,7 +1,10 @@
 """One supervised run: massgen's markers → run record updates and stable, absolute lines for the host agent.
 
 Relayed lines (one per line, in this order as they become known):
-    RUN_ID, LOG_DIR, STATUS, WEB_UI, [review block], ANSWER, OUTPUT_FILE, WORKSPACE, CHANGED, RESULT (last)
+    RUN_ID, LOG_DIR, STATUS, WEB_UI, [review block], ANSWER | PARTIAL_ANSWER, OUTPUT_FILE, WORKSPACE, CHANGED,
+    WARNING, REASON, RESULT (last)
+ANSWER and what follows it are printed once the outcome is decided: an answer file is the team's answer only
+when the run ended ok (a time limit's fallback answer is a PARTIAL_ANSWER).
 massgen's own output goes to log files in the run's folder, never mixed into these lines.
 """
 
@@ -42,6 +45,7 @@ class RunSettings:
     graces: Sequence[float]
     json_lines: bool = False
     track_changes: bool = False  # headless rw: list what changed in the project
+    on_started: Callable[[], None] | None = None  # massgen has been launched (`run --detach` returns then)
 
 
 class Emitter:
@@ -167,10 +171,7 @@ class RunRelay:
         if path is not None and not path.is_file():
             warn(f"ignored ANSWER {value!r}: no such file")  # a torn line, or a claim ahead of the file
         elif path is not None:
-            self.answer_hint = path
-            self.record.answer_path = str(path)
-            self.save()
-            self.emit.line("ANSWER", str(path))
+            self.answer_hint = path  # relayed once the outcome says whether it is the answer
 
     def _on_final_dir(self, value: str) -> None:
         path = self._inside_run(value)
@@ -182,8 +183,7 @@ class RunRelay:
         asked = argv[argv.index(flags.OUTPUT_FILE) + 1] if flags.OUTPUT_FILE in argv[:-1] else None
         if asked is None or not _same_file(self._abs(value), Path(asked)):
             return  # massgen prints it only for the --output-file it was given
-        self.record.output_file = str(self._abs(value))
-        self.emit.line("OUTPUT_FILE", self.record.output_file)
+        self.record.output_file = str(self._abs(value))  # relayed after the answer line
 
     def _path_marker(self, field: str, key: str, value: str) -> None:
         if self.roots.plan_path(self._abs(value)) is None:
@@ -275,9 +275,11 @@ class RunRelay:
             try:
                 supervisor.start()
             except OSError as exc:
-                raise SkillError(
+                error = SkillError(
                     f"cannot start massgen ({self.settings.argv[0]}): {exc}", ExitCode.ENV_NOT_READY
-                ) from None
+                )
+                self._keep_failure(error)
+                raise error from None
             self._started(supervisor)
             _import_late_modules()
             code = self._pump(supervisor)
@@ -295,6 +297,8 @@ class RunRelay:
         self.record.pid_start = records.process_start_time(supervisor.pid)
         self.record.state = records.RUNNING
         self.save()
+        if self.settings.on_started is not None:
+            self.settings.on_started()
 
     def _pump(self, supervisor: Supervisor) -> int | None:
         while True:
@@ -339,17 +343,8 @@ class RunRelay:
 
         root = self._root()
         found = _owned(results.find(root, self.record.winner, self.answer_hint), root) if root else None
-        if found and found.answer_path and not self.answer_hint:
-            self.record.answer_path = str(found.answer_path)
-            self.emit.line("ANSWER", str(found.answer_path))  # web mode: massgen prints no ANSWER line
-        if found and found.workspace:
-            self.record.workspace_path = str(found.workspace)
-            self.emit.line("WORKSPACE", str(found.workspace))
         if found and found.winner:
             self.record.winner = found.winner
-        if before is not None:
-            self.record.changed_files = changed_since(self.settings.cwd, before)
-            self.emit.line("CHANGED", ", ".join(self.record.changed_files) or "(nothing)")
         outcome = decide(
             Evidence(
                 massgen_exit=code,
@@ -357,10 +352,57 @@ class RunRelay:
                 saw_log_dir=root is not None,
                 answer_exists=bool(found and found.answer_path),
                 error_line=self.error_line,
-                progress=progress_for(root) if root else None,
+                progress=progress_for(root, ended=True) if root else None,
                 stderr_tail=tuple(supervisor.stderr_tail),
             )
         )
+        self._relay_files(outcome, found)
+        if before is not None:
+            self.record.changed_files = changed_since(self.settings.cwd, before)
+            self.emit.line("CHANGED", ", ".join(self.record.changed_files) or "(nothing)")
+        self._check_artifact(outcome, found)
+        self._keep(outcome, code)
+        for what, why in {**supervisor.write_errors, **self.unsaved}.items():
+            self.emit.line(WRITE_ERROR, f"{what}: {why}")
+        if outcome.code != ExitCode.OK:
+            self.emit.line("REASON", " ".join(outcome.reason.split())[:500])
+        self.emit.line("RESULT", outcome.word)
+        return outcome
+
+    def _relay_files(self, outcome: Outcome, found: results.Found | None) -> None:
+        """ANSWER only for an ok run; an answer file of any other outcome is offered as PARTIAL_ANSWER."""
+        answer = str(found.answer_path) if found and found.answer_path else None
+        if answer and outcome.partial:
+            self.record.partial_answer, self.record.answer_path = answer, None
+            self.emit.line("PARTIAL_ANSWER", answer)
+        elif answer and outcome.code == ExitCode.OK:
+            self.record.answer_path = answer
+            self.emit.line("ANSWER", answer)
+        if self.record.output_file:
+            self.emit.line("OUTPUT_FILE", self.record.output_file)
+        if found and found.workspace:
+            self.record.workspace_path = str(found.workspace)
+            self.emit.line("WORKSPACE", str(found.workspace))
+
+    def _check_artifact(self, outcome: Outcome, found: results.Found | None) -> None:
+        """A plan/spec run is asked for a file; say so when the team answered without writing it."""
+        from massgen_skill.follow import results
+
+        expected = results.ARTIFACT_OF_MODE.get(self.record.mode)
+        if outcome.code != ExitCode.OK or expected is None:
+            return
+        if results.artifact_of(found, expected) is None:
+            text = f"no {expected} was written: the team answered without producing the {self.record.mode}"
+            self.record.warnings.append(text)
+            self.emit.line("WARNING", text)
+
+    def _keep_failure(self, error: SkillError) -> None:
+        """massgen never started: the record says so (else every reader would call the run lost)."""
+        from massgen_skill.run.outcome import Outcome
+
+        self._keep(Outcome(error.code, error.message), None)
+
+    def _keep(self, outcome: Outcome, code: int | None) -> None:
         self.record.state = records.STOPPED if outcome.code == ExitCode.STOPPED else records.FINISHED
         self.record.outcome = outcome.word
         self.record.exit_code = int(outcome.code)
@@ -368,12 +410,6 @@ class RunRelay:
         self.record.reason = outcome.reason
         self.record.ended_at = time.time()
         self.save()
-        for what, why in {**supervisor.write_errors, **self.unsaved}.items():
-            self.emit.line(WRITE_ERROR, f"{what}: {why}")
-        if outcome.code != ExitCode.OK:
-            self.emit.line("REASON", " ".join(outcome.reason.split())[:500])
-        self.emit.line("RESULT", outcome.word)
-        return outcome
 
 
 def _owned(found: results.Found, root: Path) -> results.Found:

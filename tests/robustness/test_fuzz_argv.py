@@ -16,7 +16,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from robust_util import Project, assert_clean, dead_pid, fuzz, invoke_bounded, make_log_dir, make_record
 
-from massgen_skill.exitcodes import ExitCode
+from massgen_skill.exitcodes import RESULT_WORDS, ExitCode
 from massgen_skill.massgen import flags
 from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
 from massgen_skill.run import records
@@ -295,10 +295,11 @@ RUN_COMMANDS = [
     "review reject",
     "watch-review",
 ]
+OUTCOME_CODES = set(RESULT_WORDS)  # wait and result exit with the run's own outcome code
 CODES = {
     "status": {E.OK, E.USAGE, E.INVALID_INPUT, E.NOT_FOUND},
-    "wait": {E.OK, E.USAGE, E.INVALID_INPUT, E.NOT_FOUND, E.NO_ANSWER, E.CRASHED, E.STOPPED, E.STILL_RUNNING},
-    "result": {E.OK, E.USAGE, E.INVALID_INPUT, E.NOT_FOUND, E.NO_ANSWER, E.STILL_RUNNING},
+    "wait": {E.OK, E.USAGE, E.INVALID_INPUT, E.NOT_FOUND, E.STILL_RUNNING, *OUTCOME_CODES},
+    "result": {E.OK, E.USAGE, E.INVALID_INPUT, E.NOT_FOUND, E.STILL_RUNNING, *OUTCOME_CODES},
     "stop": {E.OK, E.USAGE, E.INVALID_INPUT, E.NOT_FOUND},
     "review": {
         E.USAGE,
