@@ -196,6 +196,7 @@ def execute(prepared: PreparedRun) -> int:
         Path(record.stdout_log or ""),
         Path(record.stderr_log or ""),
         redact=lambda line: _redact(line, secrets),
+        run_id=record.run_id,
     )
     grace = max(0.1, prepared.args.stop_grace)
     settings = RunSettings(

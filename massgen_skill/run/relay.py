@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags, layout, markers
 from massgen_skill.run import records
-from massgen_skill.run.launcher import EXITED, STDOUT, Supervisor, stop_group
+from massgen_skill.run.launcher import EXITED, STDOUT, Supervisor
 
 if TYPE_CHECKING:
     from massgen_skill.run.outcome import Outcome
@@ -256,7 +256,7 @@ class RunRelay:
     def _started(self, supervisor: Supervisor) -> None:
         self.record.pid = supervisor.pid
         self.record.pgid = supervisor.pid
-        self.record.pid_start = records.process_start_time(supervisor.pid)
+        self.record.pid_start = supervisor.start_time
         self.record.state = records.RUNNING
         self.save()
 
@@ -265,7 +265,7 @@ class RunRelay:
             if self.signal_received is not None and not self.stopping:
                 self.stopping = True
                 graces = self.settings.graces
-                threading.Thread(target=stop_group, args=(supervisor.pid, graces), daemon=True).start()
+                threading.Thread(target=supervisor.stop, args=(graces,), daemon=True).start()
             try:
                 event = supervisor.events.get(timeout=0.1)
             except queue.Empty:
