@@ -310,17 +310,23 @@ def _settle(targets: Sequence[Target], sleep: Callable[[float], None], timeout: 
 
 
 def spawn_group(
-    argv: Sequence[str], cwd: Path, env: Mapping[str, str], preexec: Callable[[], None] | None = None
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    preexec: Callable[[], None] | None = None,
+    stdout: int = subprocess.PIPE,
+    stderr: int = subprocess.PIPE,
 ) -> subprocess.Popen[bytes]:
     """Start a child in its own session (so its group can be stopped and a terminal's ^C does not reach
-    it), with no stdin and both pipes captured. Raises OSError when it cannot be started."""
+    it), with no stdin and both pipes captured (unless told otherwise). Raises OSError when it cannot be
+    started."""
     return subprocess.Popen(
         list(argv),
         cwd=cwd,
         env=dict(env),
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=stdout,
+        stderr=stderr,
         start_new_session=True,
         preexec_fn=preexec,
     )
