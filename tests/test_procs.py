@@ -44,6 +44,14 @@ def children():
         proc.wait(timeout=10)
 
 
+@pytest.fixture(params=["proc", "ps"])
+def view(request, monkeypatch):
+    """Each check twice: through /proc, and through `ps` as where there is no /proc (BSD, macOS)."""
+    if request.param == "ps":
+        monkeypatch.setattr(procs, "_PROC", Path("/nonexistent-proc"))
+    return request.param
+
+
 def kill_pid_file(path: Path) -> None:
     if path.is_file():
         with contextlib.suppress(ProcessLookupError):
@@ -59,7 +67,7 @@ def started(proc: subprocess.Popen) -> int:
 # --- identity and liveness --------------------------------------------------------------------------------
 
 
-def test_a_target_whose_start_time_differs_is_never_signalled(children):
+def test_a_target_whose_start_time_differs_is_never_signalled(children, view):
     proc = children()
     stranger = procs.Target(proc.pid, started(proc) + 1)
     assert not stranger.send(signal.SIGKILL)
@@ -84,7 +92,7 @@ def test_our_own_process_group_and_ancestors_are_refused():
     assert report.signalled == ()
 
 
-def test_a_zombie_is_dead_but_still_identified(children):
+def test_a_zombie_is_dead_but_still_identified(children, view):
     proc = children([sys.executable, "-c", "pass"])
     start = started(proc)
     wait_for(lambda: (procs.info(proc.pid) or procs.ProcInfo(0, 0, 0, "Z", None)).dead, 10, "a zombie")
@@ -129,7 +137,7 @@ SETSID_PARENT = textwrap.dedent(
 )
 
 
-def test_a_setsid_grandchild_is_found_by_the_marker_and_stopped(children, tmp_path):
+def test_a_setsid_grandchild_is_found_by_the_marker_and_stopped(children, view, tmp_path):
     pid_file = tmp_path / "grandchild.pid"
     run_id = f"test-{os.getpid()}-{time.monotonic_ns()}"
     env = procs.marked_env(os.environ, run_id)
