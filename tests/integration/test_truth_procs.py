@@ -18,24 +18,15 @@ from massgen_skill.run import procs, records
 
 from . import harness
 from .conftest import record_timing
-from .massgen_env import MassgenVenv
-from .netns import NetNS, NsProcess, RunResult
-from .test_through_skill import QUESTION, Skill, only_record
+from .netns import NetNS
+from .test_through_skill import (
+    QUESTION,
+    Skill,
+    only_record,
+    skill,  # noqa: F401  (the fixture, used by name)
+)
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def skill_ns(
-    project: harness.Project,
-    massgen_venv: MassgenVenv,
-    mg_netns: NetNS,
-    run_in_ns: Callable[..., RunResult],
-    popen_in_ns: Callable[..., NsProcess],
-    mg_env: dict[str, str],
-    request: pytest.FixtureRequest,
-) -> Skill:
-    return Skill(project, massgen_venv, mg_netns, run_in_ns, popen_in_ns, mg_env, request.node.nodeid)
 
 
 def marked_inside(ns: NetNS, run_id: str) -> dict[int, procs.ProcInfo]:
@@ -53,14 +44,14 @@ def marked_inside(ns: NetNS, run_id: str) -> dict[int, procs.ProcInfo]:
 
 
 def test_web_run_sigkilled_wrapper_then_stop_leaves_no_marked_process(
-    skill_ns: Skill,
+    skill: Skill,  # noqa: F811  (the imported fixture)
     project: harness.Project,
     mg_netns: NetNS,
     llm_server_factory: Callable[..., harness.LLMServer],
 ) -> None:
     server = llm_server_factory(delay=60.0)  # the agents wait on the LLM until stopped
     config = harness.write_two_agent_fs_config(project, server.base_url)
-    run = skill_ns.start("--config", config, QUESTION, name="web-sigkill")  # default: web mode
+    run = skill.start("--config", config, QUESTION, name="web-sigkill")  # default: web mode
     run.wait_for(lambda: server.requests(), timeout=120, what="the first LLM request")
     record = only_record(project)
     assert record.web and record.pid and record.wrapper_pid == run.proc.pid, record
@@ -80,8 +71,8 @@ def test_web_run_sigkilled_wrapper_then_stop_leaves_no_marked_process(
     assert records.effective_state(records.load(record.path)) == records.LOST
 
     t_stop = time.monotonic()
-    stopped = skill_ns.cmd("stop", record.run_id, "--json", "--grace", "3")
-    record_timing(skill_ns.nodeid, "  ..stop after SIGKILL", time.monotonic() - t_stop)
+    stopped = skill.cmd("stop", record.run_id, "--json", "--grace", "3")
+    record_timing(skill.nodeid, "  ..stop after SIGKILL", time.monotonic() - t_stop)
     assert stopped.returncode == 0, stopped.describe()
     said = json.loads(stopped.stdout)
     print(f"stop said: {said}")
