@@ -165,6 +165,40 @@ def test_the_marker_never_selects_our_own_group(children):
     assert mine.poll() is None
 
 
+def test_descendants_and_the_recorded_tree(children, tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    env = {"PATH": os.environ.get("PATH", "")}  # no marker: found by the tree alone
+    try:
+        parent = children([sys.executable, "-c", SETSID_PARENT, str(pid_file)], env=env)
+        grandchild = int(wait_for(lambda: pid_file.is_file() and pid_file.read_text(), 10, "the grandchild"))
+        assert {p.pid for p in procs.descendants(parent.pid)} == {grandchild}
+        tree = tmp_path / procs.TREE_FILE
+        recorder = procs.TreeRecorder(parent.pid, tree, interval=60)
+        recorder.look()
+        assert [t.pid for t in procs.load_tree(tree)] == [grandchild]
+        parent.kill()
+        parent.wait(timeout=10)  # the grandchild is an orphan now: no longer below the parent
+        assert procs.descendants(parent.pid) == []
+        recorder.look()
+        assert [t.pid for t in procs.load_tree(tree)] == [grandchild]  # still recorded while it lives
+        report = procs.stop(recorder.targets(), (0.5, 0.5))
+        assert report.signalled == (grandchild,) and report.left == ()
+        recorder.look()
+        assert procs.load_tree(tree) == []
+    finally:
+        kill_pid_file(pid_file)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "{", "[1, 2]", '{"pid": 5}', '[{"pid": 1, "start": 3}, {"pid": "7", "start": 3}]'],
+)
+def test_a_damaged_tree_file_is_an_empty_tree(tmp_path, text):
+    (tmp_path / procs.TREE_FILE).write_text(text)
+    assert procs.load_tree(tmp_path / procs.TREE_FILE) == []
+    assert procs.load_tree(tmp_path / "missing.json") == []
+
+
 # --- stop_run on records ----------------------------------------------------------------------------------
 
 
@@ -226,6 +260,11 @@ def test_sigkilled_wrapper_then_stop_ends_the_setsid_helper(fake_massgen, projec
             lambda: next((r for r in records.list_records(project_dir) if r.pgid), None), 30, "the record"
         )
         assert runs.is_dir()
+        tree = record.run_dir / procs.TREE_FILE
+        wait_for(
+            lambda: helper in {t.pid for t in procs.load_tree(tree)}, 30, "the wrapper to record the helper"
+        )
+        assert helper not in {p.pid for p in procs.marked_processes(record.run_id)}  # minimal env, as MCP's
         os.kill(wrapper.pid, signal.SIGKILL)  # not reaped: a zombie until the end of the test
         wait_for(lambda: not procs.is_alive(wrapper.pid, None), 10, "the wrapper to die")
         assert procs.is_alive(helper, None)

@@ -20,6 +20,7 @@ from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
 from massgen_skill.prepare.checks import claimed_ports, launch_checks
 from massgen_skill.prepare.intent import Decision, Request, decide
 from massgen_skill.run import records
+from massgen_skill.run.procs import TREE_FILE
 
 INBOX_NAME = "inbox"
 
@@ -197,6 +198,7 @@ def execute(prepared: PreparedRun) -> int:
         Path(record.stderr_log or ""),
         redact=lambda line: _redact(line, secrets),
         run_id=record.run_id,
+        tree_file=record.run_dir / TREE_FILE,
     )
     grace = max(0.1, prepared.args.stop_grace)
     settings = RunSettings(

@@ -84,6 +84,7 @@ class Supervisor:
         stderr_log: Path,
         redact: Callable[[str], str] = lambda s: s,
         run_id: str | None = None,
+        tree_file: Path | None = None,
     ) -> None:
         self.argv = list(argv)
         self.cwd = cwd
@@ -95,6 +96,8 @@ class Supervisor:
         self.stderr_tail: deque[str] = deque(maxlen=80)
         self.proc: subprocess.Popen[bytes] | None = None
         self.start_time: int | None = None  # with the pid, massgen's identity (read before it can be reaped)
+        self.tree_file = tree_file
+        self.tree: procs.TreeRecorder | None = None  # massgen's descendants, seen while the run lives
         self._readers: list[threading.Thread] = []
 
     @property
@@ -106,6 +109,9 @@ class Supervisor:
         """Spawn the child in a new session. Raises OSError when it cannot be started."""
         self.proc = procs.spawn_group(self.argv, self.cwd, self.env, _die_with_parent())
         self.start_time = procs.process_start_time(self.proc.pid)
+        if self.tree_file is not None:
+            self.tree = procs.TreeRecorder(self.proc.pid, self.tree_file)
+            self.tree.start()
         for name, pipe in ((STDOUT, self.proc.stdout), (STDERR, self.proc.stderr)):
             thread = threading.Thread(target=self._pump, args=(name, pipe), daemon=True)
             thread.start()
@@ -156,11 +162,14 @@ class Supervisor:
 
     def cleanup_group(self) -> None:
         """After massgen exits: end anything it left in its group, and its descendants that moved to a
-        session of their own (MCP servers do) — found by the run marker in their environment."""
+        session of their own (MCP servers do) — as recorded while it lived, or by the run marker."""
         if self.proc is None:
             return
         targets = procs.leftovers(self.proc.pid, self.start_time)
+        if self.tree is not None:
+            self.tree.stop()
+            targets += self.tree.targets()
         if self.run_id:
             targets += [procs.Target(p.pid, p.start) for p in procs.marked_processes(self.run_id)]
         if targets:
-            procs.stop(targets, LEFTOVER_GRACES)
+            procs.stop(list(set(targets)), LEFTOVER_GRACES)

@@ -5,25 +5,37 @@ because a pid is reused as soon as its process is reaped. A zombie (exited, not 
 no resources and ignores signals. A stop goes in stages — SIGINT (massgen saves its coordination logs), then
 SIGTERM, then SIGKILL — and "no such process" is not an error: the target may end on its own at any time.
 
-The launcher gives massgen `RUN_MARKER=<run id>` in its environment; every exec'd descendant inherits it,
-even one that moved to its own session (MCP servers do), so `stop` finds them all by it.
+massgen's descendants are found three ways, each checked by pid + start time before a signal:
+- the run marker: the launcher gives massgen `RUN_MARKER=<run id>` in its environment, which every
+  descendant started with massgen's environment inherits, even after `setsid`;
+- the live tree: massgen's descendants by parent pid, while massgen lives;
+- the recorded tree (`TREE_FILE` in the run's folder), kept by the wrapper while the run lives: massgen
+  0.1.97 starts stdio MCP servers in sessions of their own with a minimal environment (the `mcp` library's
+  default: HOME, LOGNAME, PATH, SHELL, TERM, USER), so they carry no marker, and once massgen is gone they
+  are no longer its children either.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from massgen_skill import atomic
 from massgen_skill.massgen.markers import strip_ansi
 
 # An environment variable holding the run id, inherited by all of massgen's descendants.
 RUN_MARKER = "MASSGEN_SKILL_RUN"
+TREE_FILE = "processes.json"  # in the run's folder: massgen's descendants as last seen by the wrapper
+TREE_INTERVAL = 2.0  # seconds between two looks at massgen's descendants
 STAGES = (signal.SIGINT, signal.SIGTERM)  # each followed by a grace; SIGKILL after the last
 DEFAULT_GRACES = (5.0, 3.0)  # seconds after SIGINT, after SIGTERM
 _POLL = 0.05
@@ -216,6 +228,81 @@ def marked_processes(run_id: str) -> list[ProcInfo]:
     return [p for p in candidates if p.pid in marked]
 
 
+# --- the process tree ---------------------------------------------------------------------------------
+
+
+def descendants(pid: int, snapshot: Iterable[ProcInfo] | None = None) -> list[ProcInfo]:
+    """The living descendants of `pid` (children, their children, …), by parent pid."""
+    procs = list(all_processes() if snapshot is None else snapshot)
+    children: dict[int, list[ProcInfo]] = {}
+    for proc in procs:
+        children.setdefault(proc.ppid, []).append(proc)
+    found: dict[int, ProcInfo] = {}
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child.pid not in found and child.pid != pid:
+                found[child.pid] = child
+                todo.append(child.pid)
+    return [p for p in found.values() if not p.dead]
+
+
+def save_tree(path: Path, found: Iterable[ProcInfo]) -> None:
+    entries = sorted({(p.pid, p.start) for p in found if p.start is not None})
+    atomic.write_text(path, json.dumps([{"pid": pid, "start": start} for pid, start in entries]) + "\n")
+
+
+def load_tree(path: Path) -> list[Target]:
+    """The recorded descendants (a missing or damaged file is an empty tree: it is only a hint, and every
+    entry is checked again before a signal)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entries = data if isinstance(data, list) else []
+    return [
+        Target(e["pid"], e["start"])
+        for e in entries
+        if isinstance(e, dict)
+        and all(isinstance(e.get(k), int) and not isinstance(e.get(k), bool) for k in ("pid", "start"))
+        and e["pid"] > 1
+    ]
+
+
+class TreeRecorder:
+    """While the run lives: write massgen's descendants to `path` whenever they change."""
+
+    def __init__(self, root: int, path: Path, interval: float = TREE_INTERVAL) -> None:
+        self.root, self.path, self.interval = root, path, interval
+        self._done = threading.Event()
+        self._seen: set[tuple[int, int | None]] = set()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _loop(self) -> None:
+        while not self._done.wait(self.interval):
+            self.look()
+
+    def look(self) -> None:
+        """One look: the descendants now, plus those seen before that still live (once massgen has exited
+        they are no longer its children). A write error is not the run's problem: the tree is a hint."""
+        kept = {(pid, start) for pid, start in self._seen if is_alive(pid, start)}
+        now = kept | {(p.pid, p.start) for p in descendants(self.root) if p.start is not None}
+        if now != self._seen:
+            self._seen = now
+            with contextlib.suppress(OSError):
+                save_tree(self.path, [ProcInfo(pid, 0, 0, "S", start) for pid, start in now])
+
+    def targets(self) -> list[Target]:
+        """What was seen, for a stop (each entry's identity is checked again before a signal)."""
+        return [Target(pid, start) for pid, start in self._seen]
+
+
 # --- signals ------------------------------------------------------------------------------------------
 
 
@@ -228,11 +315,12 @@ class Target:
     group: bool = False
 
     def safe(self) -> bool:
-        """Still the process we identified, and never ourselves, an ancestor or our own group."""
+        """Still the process we identified, and never ourselves, an ancestor or a member of our own group."""
         mine, my_group = own_lineage()
-        if self.pid in mine or self.pid == my_group:
+        if self.pid in mine or self.pid == my_group or self.start is None:
             return False
-        return same_process(self.pid, self.start)
+        now = info(self.pid)
+        return now is not None and now.start == self.start and now.pgid != my_group
 
     def alive(self) -> bool:
         if self.group:  # the group is ours while its leader (alive or a zombie) is

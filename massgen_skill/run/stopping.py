@@ -3,8 +3,8 @@
 1. A live wrapper (same pid and start time as recorded) is asked to stop (SIGTERM): it stops massgen's
    group in stages and writes the record's outcome itself.
 2. Whatever is still there is stopped here: massgen's group while its leader is the recorded process, and
-   every process carrying this run's marker in its environment (massgen's descendants in sessions of their
-   own, which survive the wrapper when it is SIGKILLed).
+   its descendants in sessions of their own (MCP servers), which survive the wrapper when it is SIGKILLed:
+   those carrying the run's marker, those below massgen now, those the wrapper recorded (`procs.TREE_FILE`).
 3. A lost run (wrapper gone) is marked stopped. A pid or pgid that now belongs to another process is never
    signalled: it is named in `refused`.
 """
@@ -73,8 +73,9 @@ def stop_run(record: RunRecord, grace: float) -> StopResult:
 
 
 def _run_processes(record: RunRecord, refused: list[str]) -> list[procs.Target]:
-    """The run's living processes: massgen's group (if its leader is still the recorded massgen) and every
-    process that carries the run's marker. A recorded pgid that now names a stranger goes to `refused`."""
+    """The run's living processes: massgen's group (if its leader is still the recorded massgen), and every
+    descendant found by the marker, the live tree or the recorded tree. A recorded pgid that now names a
+    stranger goes to `refused`."""
     targets = []
     if record.pgid:
         group = procs.Target(record.pgid, record.pid_start, group=True)
@@ -84,11 +85,15 @@ def _run_processes(record: RunRecord, refused: list[str]) -> list[procs.Target]:
             refused.append(
                 f"pgid {record.pgid} now belongs to another process (start time differs): not signalled"
             )
-    members = {p.pid for t in targets for p in procs.group_members(t.pid)}
-    targets += [
-        procs.Target(p.pid, p.start) for p in procs.marked_processes(record.run_id) if p.pid not in members
-    ]
-    return targets
+    snapshot = procs.all_processes()
+    members = {p.pid for t in targets for p in procs.group_members(t.pid, snapshot)}
+    found = procs.marked_processes(record.run_id)
+    if record.pid and procs.same_process(record.pid, record.pid_start):
+        found += procs.descendants(record.pid, snapshot)
+    others = {procs.Target(p.pid, p.start) for p in found if p.pid not in members}
+    recorded = procs.load_tree(record.run_dir / procs.TREE_FILE)
+    others |= {t for t in recorded if t.pid not in members and t.alive()}
+    return targets + sorted(others, key=lambda t: t.pid)
 
 
 def _wait_final(record: RunRecord, timeout: float) -> RunRecord:

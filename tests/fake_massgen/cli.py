@@ -217,11 +217,16 @@ class Invocation:
     started: float = field(default_factory=time.time)
 
 
+MCP_INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+
+
 def _spawn_setsid_child(pid_file: str) -> None:
-    """A helper in a session of its own that outlives us, as massgen's MCP servers do."""
+    """A helper in a session of its own with a minimal environment, as massgen's stdio MCP servers are
+    started (the `mcp` library passes only HOME, LOGNAME, PATH, SHELL, TERM, USER)."""
     child = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(600)"],
         start_new_session=True,
+        env={k: v for k, v in os.environ.items() if k in MCP_INHERITED_ENV},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
