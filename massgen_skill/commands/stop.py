@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 
 from massgen_skill.commands._common import add_run_argument, project_dir, seconds
+from massgen_skill.exitcodes import ExitCode
 from massgen_skill.output import print_json, warn
 from massgen_skill.run import records
-from massgen_skill.run.procs import DEFAULT_GRACES, RUN_MARKER
+from massgen_skill.run.procs import DEFAULT_GRACES, RUN_MARKER, TREE_FILE
 from massgen_skill.run.stopping import stop_run
 
 EPILOG = f"""\
 Asks the supervising wrapper to stop (it sends SIGINT to massgen's group so massgen saves its logs, then
-SIGTERM, then SIGKILL). Then stops, in the same stages, whatever of the run is still alive: massgen's group
-and every descendant that carries {RUN_MARKER}=<run id> in its environment (MCP servers in sessions of their
-own). A process is signalled only while its pid and start time are still the recorded ones.
-Stopping a finished run does nothing and succeeds. Exit 1 when processes of the run are left.
+SIGTERM, then SIGKILL). Then stops, in the same stages, whatever of the run is still alive: massgen's group,
+every descendant that carries {RUN_MARKER}=<run id> in its environment, and the descendants in sessions of
+their own (massgen's MCP servers) that the wrapper recorded in the run folder ({TREE_FILE}).
+A process is signalled only while its pid and start time are still the recorded ones.
+Stopping a finished run does nothing and succeeds. Exit {int(ExitCode.INTERNAL)} when processes of the run
+are left, {int(ExitCode.REFUSED)} when the wrapper cannot be identified (nothing is signalled then).
 
 examples:
   massgen-skill stop
