@@ -36,12 +36,24 @@ def wait_for(
 
 
 def group_alive(pgid: int) -> bool:
-    """Whether any process of the group still exists."""
+    """Whether any process of the group still lives. Zombies do not count: an orphan's zombie waits for an
+    init that may reap late (or never, in a container)."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
-    return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        state, _ppid, group = stat[stat.rfind(")") + 2 :].split()[:3]
+        if int(group) == pgid and state not in ("Z", "X"):
+            return True
+    return False
 
 
 def relayed(stdout: str) -> dict[str, list[str]]:

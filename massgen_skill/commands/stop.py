@@ -1,18 +1,24 @@
-"""`massgen-skill stop [RUN]`: stop a run's whole process group and mark its record stopped."""
+"""`massgen-skill stop [RUN]`: stop every process of a run and mark its record stopped."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import time
 
 from massgen_skill.commands._common import add_run_argument, project_dir, seconds
+from massgen_skill.exitcodes import ExitCode
+from massgen_skill.output import print_json, warn
+from massgen_skill.run import records
+from massgen_skill.run.procs import DEFAULT_GRACES, RUN_MARKER, TREE_FILE
+from massgen_skill.run.stopping import stop_run
 
-EPILOG = """\
+EPILOG = f"""\
 Asks the supervising wrapper to stop (it sends SIGINT to massgen's group so massgen saves its logs, then
-SIGTERM, then SIGKILL). When the wrapper is gone (state "lost"), stops massgen's group itself.
-Stopping a finished run does nothing and succeeds.
+SIGTERM, then SIGKILL). Then stops, in the same stages, whatever of the run is still alive: massgen's group,
+every descendant that carries {RUN_MARKER}=<run id> in its environment, and the descendants in sessions of
+their own (massgen's MCP servers) that the wrapper recorded in the run folder ({TREE_FILE}).
+A process is signalled only while its pid and start time are still the recorded ones.
+Stopping a finished run does nothing and succeeds. Exit {int(ExitCode.INTERNAL)} when processes of the run
+are left, {int(ExitCode.REFUSED)} when the wrapper cannot be identified (nothing is signalled then).
 
 examples:
   massgen-skill stop
@@ -23,52 +29,35 @@ examples:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     add_run_argument(parser)
-    parser.add_argument("--grace", type=seconds, default=5.0, metavar="S", help="seconds between signals (5)")
-
-
-def _wait_final(path, timeout: float):  # type: ignore[no-untyped-def]
-    from massgen_skill.run import records
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = records.load(path)
-        if record.state not in records.ACTIVE_STATES:
-            return record
-        time.sleep(0.1)
-    return None
+    parser.add_argument(
+        "--grace",
+        type=seconds,
+        default=DEFAULT_GRACES[0],
+        metavar="S",
+        help="seconds between signals (default: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.exitcodes import ExitCode
-    from massgen_skill.output import print_json
-    from massgen_skill.run import records
-    from massgen_skill.run.launcher import group_exists, stop_group
-
-    grace = max(0.1, args.grace)
     record = records.resolve_run(args.run_ref, project_dir(args))
-    state = records.effective_state(record)
-    how = "already ended"
-    if state in records.ACTIVE_STATES:
-        os.kill(record.wrapper_pid, signal.SIGTERM)  # the wrapper stops the group and finalises the record
-        done = _wait_final(record.path, grace * 2 + 5)
-        how = "stopped by its wrapper"
-        record = done or records.load(record.path)
-        state = records.effective_state(record)
-    if state == records.LOST or (record.pgid and group_exists(record.pgid)):
-        last = stop_group(record.pgid, (grace, grace)) if record.pgid else "none"
-        with records.locked(project_dir(args), record.run_id):
-            record = records.load(record.path)
-            record.state = records.STOPPED
-            record.outcome = record.outcome or "stopped"
-            record.exit_code = record.exit_code if record.exit_code is not None else int(ExitCode.STOPPED)
-            record.reason = record.reason or f"stopped by `massgen-skill stop` (last signal {last})"
-            record.ended_at = record.ended_at or time.time()
-            records.save(record)
-        how = f"massgen's group stopped (last signal {last})"
-    alive = bool(record.pgid and group_exists(record.pgid))
-    data = {"run_id": record.run_id, "state": record.state, "how": how, "processes_left": alive}
+    result = stop_run(record, max(0.1, args.grace))
+    for note in result.refused:
+        warn(note)
     if args.json:
-        print_json(data)
+        print_json(
+            {
+                "run_id": result.run_id,
+                "state": result.state,
+                "how": result.how,
+                "signalled": result.signalled,
+                "last_signal": result.last_signal,
+                "refused": result.refused,
+                "processes_left": bool(result.processes_left),
+                "pids_left": result.processes_left,
+            }
+        )
     else:
-        print(f"{record.run_id}: {record.state} ({how})")
-    return int(ExitCode.INTERNAL) if alive else 0
+        print(f"{result.run_id}: {result.state} ({result.how})")
+        if result.processes_left:
+            print(f"processes left: {', '.join(map(str, result.processes_left))}")
+    return int(result.code)

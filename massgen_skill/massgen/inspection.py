@@ -1,17 +1,15 @@
 """Short, bounded massgen invocations that inspect rather than run: `--validate`, `--list-backends`, the
 headless quickstart, and a version probe through massgen's own interpreter.
 
-Each runs in its own process group with no stdin and a time limit (massgen takes ~15 s just to start);
-on timeout the whole group is stopped. Nothing here is a run: no record, no relay.
+Each runs through the process layer (`run.procs.run_bounded`): its own process group, no stdin, a time
+limit (massgen takes ~15 s just to start), the whole group stopped on timeout. Nothing here is a run: no
+record, no relay.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,25 +18,13 @@ from typing import Any
 
 from massgen_skill.massgen import flags
 from massgen_skill.massgen.program import MassgenProgram
+from massgen_skill.output import one_line
+from massgen_skill.run import procs
+from massgen_skill.run.launcher import child_env
+from massgen_skill.run.procs import Completed
 
 VALIDATE_TIMEOUT = 90.0  # seconds: ~15 s of imports, then a fast check
 PROBE_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True)
-class Completed:
-    argv: list[str]
-    returncode: int | None  # None: it could not be started, or was stopped at the time limit
-    stdout: str
-    stderr: str
-    timed_out: bool = False
-    start_error: str | None = None
-
-    def tail(self, limit: int = 300) -> str:
-        from massgen_skill.massgen.markers import strip_ansi
-
-        text = strip_ansi(self.stderr or self.stdout).strip()
-        return ("…" + text[-limit:]) if len(text) > limit else text
 
 
 def run_bounded(
@@ -47,41 +33,8 @@ def run_bounded(
     timeout: float,
     env: Mapping[str, str] | None = None,
 ) -> Completed:
-    """Run, capture both pipes, and stop the whole group (TERM, then KILL) if it outlives `timeout`."""
-    from massgen_skill.run.launcher import child_env
-
-    argv = [str(a) for a in argv]
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=child_env(os.environ if env is None else env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return Completed(argv, None, "", "", start_error=f"{argv[0]}: {exc.strerror or exc}")
-    try:
-        out, err = proc.communicate(timeout=max(0.1, timeout))
-        return Completed(argv, proc.returncode, _text(out), _text(err))
-    except subprocess.TimeoutExpired:
-        for signum, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signum)
-            try:
-                out, err = proc.communicate(timeout=grace)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        else:  # pragma: no cover - a process that survives SIGKILL
-            out, err = b"", b""
-        return Completed(argv, None, _text(out), _text(err), timed_out=True)
-
-
-def _text(data: bytes | None) -> str:
-    return (data or b"").decode("utf-8", errors="replace")
+    """Run massgen (or its interpreter) with the environment a run would give it, bounded by `timeout`."""
+    return procs.run_bounded(argv, cwd, timeout, child_env(os.environ if env is None else env))
 
 
 # --- massgen --validate FILE --json ----------------------------------------------------------------------
@@ -152,8 +105,6 @@ def validate_config(
         )
     data = parse_validation(done.stdout)
     if data is None:
-        from massgen_skill.output import one_line
-
         return Validation(
             None,
             problem=f"`massgen --validate` printed no result (exit {done.returncode}): "

@@ -28,6 +28,7 @@ from massgen_skill.prepare.intent import (
 )
 from massgen_skill.prepare.task import check_task
 from massgen_skill.run import records
+from massgen_skill.run.procs import TREE_FILE
 
 INBOX_NAME = "inbox"
 
@@ -221,6 +222,8 @@ def execute(prepared: PreparedRun, on_started: Callable[[], None] | None = None)
         Path(record.stdout_log or ""),
         Path(record.stderr_log or ""),
         redact=lambda line: _redact(line, secrets),
+        run_id=record.run_id,
+        tree_file=record.run_dir / TREE_FILE,
     )
     grace = max(0.1, prepared.args.stop_grace)
     settings = RunSettings(

@@ -8,12 +8,12 @@ stages (SIGINT so massgen saves its logs, then SIGTERM, then SIGKILL), ignoring 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import queue
 import signal
 import subprocess
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,11 +22,13 @@ from typing import IO
 
 from massgen_skill import PACKAGE_DIR
 from massgen_skill.massgen.markers import LineSplitter
+from massgen_skill.run import procs
 
 STDOUT = "stdout"
 STDERR = "stderr"
 EXITED = "exited"
-DEFAULT_GRACES = (5.0, 3.0)  # seconds after SIGINT, after SIGTERM; then SIGKILL
+DEFAULT_GRACES = procs.DEFAULT_GRACES
+LEFTOVER_GRACES = (0.0, 1.0)  # massgen has exited: its helpers get SIGINT and SIGTERM at once, SIGKILL 1 s on
 _PR_SET_PDEATHSIG = 1
 
 
@@ -55,8 +57,6 @@ def _die_with_parent() -> Callable[[], None] | None:
     killed outright (SIGKILL). `prctl` is looked up here, in the wrapper: importing ctypes in the forked child
     would delay every launch by a few milliseconds. None where there is no prctl."""
     try:
-        import ctypes
-
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
@@ -107,44 +107,6 @@ class _Log:
                 self.handle.close()
 
 
-def signal_group(pgid: int, signum: int) -> bool:
-    """Signal a whole process group; False when it is already gone."""
-    try:
-        os.killpg(pgid, signum)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    return True
-
-
-def group_exists(pgid: int) -> bool:
-    return signal_group(pgid, 0)
-
-
-def stop_group(
-    pgid: int,
-    graces: Sequence[float] = DEFAULT_GRACES,
-    is_done: Callable[[], bool] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> str:
-    """SIGINT, then SIGTERM, then SIGKILL to the group, each after a grace. Returns the last signal sent."""
-    done = is_done or (lambda: not group_exists(pgid))
-    last = "none"
-    for signum, grace in zip((signal.SIGINT, signal.SIGTERM), graces, strict=False):
-        if done() or not signal_group(pgid, signum):
-            return last
-        last = signum.name
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if done():
-                return last
-            sleep(0.05)
-    if not done() and signal_group(pgid, signal.SIGKILL):
-        last = "SIGKILL"
-    return last
-
-
 @dataclass
 class Event:
     kind: str  # STDOUT | STDERR | EXITED
@@ -164,16 +126,22 @@ class Supervisor:
         stdout_log: Path,
         stderr_log: Path,
         redact: Callable[[str], str] = lambda s: s,
+        run_id: str | None = None,
+        tree_file: Path | None = None,
     ) -> None:
         self.argv = list(argv)
         self.cwd = cwd
-        self.env = dict(env)
+        self.run_id = run_id
+        self.env = procs.marked_env(env, run_id) if run_id else dict(env)
         self.logs = {STDOUT: stdout_log, STDERR: stderr_log}
         self.redact = redact
         self.events: queue.Queue[Event] = queue.Queue()
         self.stderr_tail: deque[str] = deque(maxlen=80)
         self.write_errors: dict[str, str] = {}  # which log could not be written → why (disk full, …)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.start_time: int | None = None  # with the pid, massgen's identity (read before it can be reaped)
+        self.tree_file = tree_file
+        self.tree: procs.TreeRecorder | None = None  # massgen's descendants, seen while the run lives
         self._readers: list[threading.Thread] = []
 
     @property
@@ -183,16 +151,11 @@ class Supervisor:
 
     def start(self) -> None:
         """Spawn the child in a new session. Raises OSError when it cannot be started."""
-        self.proc = subprocess.Popen(
-            self.argv,
-            cwd=self.cwd,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # own group: we stop all of it, a terminal's ^C does not
-            preexec_fn=_die_with_parent(),
-        )
+        self.proc = procs.spawn_group(self.argv, self.cwd, self.env, _die_with_parent())
+        self.start_time = procs.process_start_time(self.proc.pid)
+        if self.tree_file is not None:
+            self.tree = procs.TreeRecorder(self.proc.pid, self.tree_file)
+            self.tree.start()
         for name, pipe in ((STDOUT, self.proc.stdout), (STDERR, self.proc.stderr)):
             thread = threading.Thread(target=self._pump, args=(name, pipe), daemon=True)
             thread.start()
@@ -238,18 +201,23 @@ class Supervisor:
         return all(not r.is_alive() for r in self._readers)
 
     def stop(self, graces: Sequence[float] = DEFAULT_GRACES) -> str:
-        """Staged stop of the whole group (blocking)."""
+        """Staged stop of massgen's group, then of what it left behind (blocking). Returns the last signal."""
         if self.proc is None:
             return "none"
-        return stop_group(self.proc.pid, graces)
+        report = procs.stop_child(self.proc, self.start_time, graces)
+        self.cleanup_group()
+        return report.last_signal
 
-    def cleanup_group(self, grace: float = 1.0) -> None:
-        """After massgen exits: end anything it left in its group (MCP servers, helpers)."""
-        if self.proc is None or not group_exists(self.proc.pid):
+    def cleanup_group(self) -> None:
+        """After massgen exits: end anything it left in its group, and its descendants that moved to a
+        session of their own (MCP servers do) — as recorded while it lived, or by the run marker."""
+        if self.proc is None:
             return
-        signal_group(self.proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and group_exists(self.proc.pid):
-            time.sleep(0.05)
-        with contextlib.suppress(OSError):
-            signal_group(self.proc.pid, signal.SIGKILL)
+        targets = procs.leftovers(self.proc.pid, self.start_time)
+        if self.tree is not None:
+            self.tree.stop()
+            targets += self.tree.targets()
+        if self.run_id:
+            targets += [procs.Target(p.pid, p.start) for p in procs.marked_processes(self.run_id)]
+        if targets:
+            procs.stop(list(set(targets)), LEFTOVER_GRACES)

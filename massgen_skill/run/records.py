@@ -24,7 +24,7 @@ from typing import Any
 
 from massgen_skill import atomic
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.run import claims
+from massgen_skill.run import claims, procs
 
 RECORDS_DIR = Path(".massgen") / "skill_runs"
 STATE_DIR_ENV = "MASSGEN_SKILL_STATE_DIR"  # overrides where the per-user run index lives (tests)
@@ -385,56 +385,16 @@ def resolve_run(ref: str | None, project_dir: Path) -> RunRecord:
 
 
 # --- liveness -----------------------------------------------------------------------------------------
-
-
-def process_stat(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (state first); None without /proc."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name may hold spaces and parentheses: split after the last ')'.
-    return stat[stat.rfind(")") + 2 :].split()
-
-
-def process_start_time(pid: int) -> int | None:
-    """Start time of a process in clock ticks (Linux /proc), to tell a live pid from a reused one."""
-    fields = process_stat(pid)
-    try:
-        return int(fields[19]) if fields else None
-    except (IndexError, ValueError):
-        return None
-
-
-def is_alive(pid: int | None, start: int | None) -> bool:
-    if not pid or pid <= 1:  # kill(0|-1, 0) probes a group or everything: never "this run's process"
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if start is None:
-        return True
-    current = process_start_time(pid)
-    return current is None or current == start
-
-
-def group_alive(pgid: int | None) -> bool:
-    if not pgid or pgid <= 1:
-        return False
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+# The process layer answers; its answers are re-exported here for the readers of records.
+process_stat = procs.process_stat
+process_start_time = procs.process_start_time
+is_alive = procs.is_alive
+group_alive = procs.group_alive
 
 
 def effective_state(record: RunRecord) -> str:
-    """The record's state, or LOST when it claims to be active but its supervisor is gone."""
+    """The record's state, or LOST when it claims to be active but its supervisor is gone (a zombie wrapper,
+    killed and not yet reaped, is gone)."""
     if record.state in ACTIVE_STATES and not is_alive(record.wrapper_pid, record.wrapper_start):
         return LOST
     return record.state

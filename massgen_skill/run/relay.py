@@ -26,7 +26,7 @@ from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags, layout, markers
 from massgen_skill.output import one_line, warn
 from massgen_skill.run import claims, records
-from massgen_skill.run.launcher import EXITED, STDOUT, Event, Supervisor, stop_group
+from massgen_skill.run.launcher import EXITED, STDOUT, Event, Supervisor
 
 if TYPE_CHECKING:
     from massgen_skill.follow import results
@@ -294,7 +294,7 @@ class RunRelay:
     def _started(self, supervisor: Supervisor) -> None:
         self.record.pid = supervisor.pid
         self.record.pgid = supervisor.pid
-        self.record.pid_start = records.process_start_time(supervisor.pid)
+        self.record.pid_start = supervisor.start_time
         self.record.state = records.RUNNING
         self.save()
         if self.settings.on_started is not None:
@@ -305,7 +305,7 @@ class RunRelay:
             if self.signal_received is not None and not self.stopping:
                 self.stopping = True
                 graces = self.settings.graces
-                threading.Thread(target=stop_group, args=(supervisor.pid, graces), daemon=True).start()
+                threading.Thread(target=supervisor.stop, args=(graces,), daemon=True).start()
             try:
                 event = supervisor.events.get(timeout=0.1)
             except queue.Empty:

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -216,6 +217,23 @@ class Invocation:
     started: float = field(default_factory=time.time)
 
 
+MCP_INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+
+
+def _spawn_setsid_child(pid_file: str) -> None:
+    """A helper in a session of its own with a minimal environment, as massgen's stdio MCP servers are
+    started (the `mcp` library passes only HOME, LOGNAME, PATH, SHELL, TERM, USER)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"],
+        start_new_session=True,
+        env={k: v for k, v in os.environ.items() if k in MCP_INHERITED_ENV},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    Path(pid_file).write_text(str(child.pid))
+
+
 def _log_invocation(path: str, argv: Sequence[str]) -> None:
     entry = {
         "argv": list(argv),
@@ -408,6 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return KNOB_ERROR_EXIT
     if knobs.argv_log:
         _log_invocation(knobs.argv_log, argv)
+    if knobs.setsid_child:
+        _spawn_setsid_child(knobs.setsid_child)
     site = site_dir()
     for line in DEPRECATION_LINES:
         err(line.format(site=site))

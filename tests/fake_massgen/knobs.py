@@ -15,6 +15,7 @@
 | FAKE_MASSGEN_REVIEW_TIMEOUT | 600 | seconds a web review waits for a decision |
 | FAKE_MASSGEN_REVIEWS | 1 | number of web reviews in sequence in one run |
 | FAKE_MASSGEN_ARGV_LOG | unset | path: append one JSON line per invocation (argv, cwd, pid, pgid, ...) |
+| FAKE_MASSGEN_SETSID_CHILD | unset | path: start a sleeper in its own session (like MCP servers), pid there |
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Knobs:
     review_timeout: float
     reviews: int
     argv_log: str | None
+    setsid_child: str | None
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -146,4 +148,5 @@ def read_knobs(env: dict[str, str] | None = None) -> Knobs:
         review_timeout=_float(env, "FAKE_MASSGEN_REVIEW_TIMEOUT", 600.0),
         reviews=reviews,
         argv_log=env.get("FAKE_MASSGEN_ARGV_LOG") or None,
+        setsid_child=env.get("FAKE_MASSGEN_SETSID_CHILD") or None,
     )
