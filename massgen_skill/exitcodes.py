@@ -6,6 +6,7 @@ This is the only place exit codes are decided. massgen's own exit code is never 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import IntEnum
 
 
@@ -27,6 +28,7 @@ class ExitCode(IntEnum):
     SERVER_ERROR = 14  # review server answered 4xx/5xx or something that is not JSON
     NO_REVIEW = 15  # no review is pending (already decided, timed out, or never opened)
     REFUSED = 16  # we refused to act (non-loopback URL, unknown file, finished run, …)
+    PORT_BUSY = 17  # massgen could not bind its web UI port (another process took it)
 
 
 EXIT_CODE_HELP: dict[ExitCode, str] = {
@@ -47,12 +49,18 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.SERVER_ERROR: "review server answered with an error or non-JSON",
     ExitCode.NO_REVIEW: "no review is pending",
     ExitCode.REFUSED: "refused: the request was unsafe or does not apply",
+    ExitCode.PORT_BUSY: "massgen could not bind its web UI port (taken by another process)",
 }
 
 
-def exit_code_table() -> str:
-    """The table printed in --help epilogs and the README."""
-    return "\n".join(f"  {int(code):>2}  {text}" for code, text in EXIT_CODE_HELP.items())
+def exit_code_table(
+    codes: Iterable[ExitCode] | None = None, notes: Mapping[ExitCode, str] | None = None
+) -> str:
+    """The table printed in --help epilogs and the README: every code, or only `codes`; `notes` replace the
+    general text of a code with what it means for one command (the number still comes from here)."""
+    chosen = EXIT_CODE_HELP if codes is None else {code: EXIT_CODE_HELP[code] for code in codes}
+    notes = notes or {}
+    return "\n".join(f"  {int(code):>2}  {notes.get(code, text)}" for code, text in chosen.items())
 
 
 class SkillError(Exception):

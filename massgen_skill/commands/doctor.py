@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         config_check,
         valid,
         checks.check_api_keys(config, cwd, env),
-        checks.check_web_port(cwd),
+        checks.check_web_port(),
         checks.check_tool("git", "needed to review the team's file changes (--cwd-context rw)", env),
         checks.check_tool("uv", "needed by --mode plan-and-execute", env),
     ]

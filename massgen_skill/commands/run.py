@@ -10,8 +10,12 @@ from pathlib import Path
 from massgen_skill.commands._common import positive_int, seconds
 from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
 from massgen_skill.massgen import flags
-from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, EXECUTE_MODES, MODES
+from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
+from massgen_skill.prepare.plan import execute, plan_run
+from massgen_skill.prepare.request import DEFAULT_STOP_GRACE, RunRequest
+from massgen_skill.run.outcome import RESULT_WORDS
 
+RESULT_CHOICES = "|".join(RESULT_WORDS.values())
 EPILOG = f"""\
 The task is the last argument; a task that starts with "-" goes after "--". Options after the task are an
 error (they would otherwise be taken for part of the task).
@@ -26,7 +30,7 @@ relayed lines (stdout, one per line; --json: one JSON object per line):
   WORKSPACE: <abs path>  the winner's workspace, when it has one
   CHANGED: <files>       headless rw runs: files that changed in the project
   REASON: <text>         why, when the result is not ok
-  RESULT: ok|no-answer|timed-out|stopped|crashed|config-error|usage-error|env-not-ready
+  RESULT: {RESULT_CHOICES}
 
 examples:
   massgen-skill run "Compare three designs for the cache layer"
@@ -63,7 +67,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     web.add_argument("--web", dest="web", action="store_true", default=None, help="force the web UI")
     web.add_argument("--no-web", dest="web", action="store_false", help="CLI path, no web UI, no review gate")
     parser.add_argument(
-        "--web-port", type=int, metavar="PORT", help="web UI port (default 8000, else a free one)"
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help=f"web UI port (default {flags.DEFAULT_WEB_PORT} when free, else a free one)",
     )
     parser.add_argument("--timeout", type=int, metavar="SECONDS", help="massgen orchestrator time limit")
     parser.add_argument("--quick", action="store_true", help="one answer each, no final presentation")
@@ -76,7 +83,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--single-agent", nargs="?", const="", metavar="ID", help="one agent only")
     parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
     parser.add_argument(
-        "--stop-grace", type=seconds, default=5.0, metavar="S", help="seconds between stop signals"
+        "--stop-grace",
+        type=seconds,
+        default=DEFAULT_STOP_GRACE,
+        metavar="S",
+        help=f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
     parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
@@ -106,16 +117,36 @@ def _check_nothing_after_task(argv: list[str], task: str | None) -> None:
         )
 
 
-def run(args: argparse.Namespace) -> int:
-    from massgen_skill.prepare.plan import execute, plan_run
+def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
+    """The typed request the core works from: the Namespace stops here."""
+    return RunRequest(
+        task=task,
+        cwd=cwd,
+        mode=args.mode,
+        target=args.target,
+        cwd_context=args.cwd_context,
+        criteria=Path(args.criteria) if args.criteria else None,
+        preset=args.preset,
+        config=args.config,
+        web=args.web,
+        web_port=args.web_port,
+        timeout=args.timeout,
+        quick=args.quick,
+        personas=args.personas,
+        plan_depth=args.plan_depth,
+        plan_thoroughness=args.plan_thoroughness,
+        plan_steps=args.plan_steps,
+        plan_chunks=args.plan_chunks,
+        coordination_mode=args.coordination_mode,
+        single_agent=args.single_agent,
+        output_file=Path(args.output_file) if args.output_file else None,
+        stop_grace=args.stop_grace,
+        dry_run=args.dry_run,
+        json=args.json,
+    )
 
+
+def run(args: argparse.Namespace) -> int:
     _check_nothing_after_task(args.raw_argv, args.task)
-    task = _read_task(args)
-    if args.mode not in EXECUTE_MODES and args.target:
-        raise SkillError("--target only applies to --mode execute-plan or execute-spec")
-    if args.timeout is not None and args.timeout <= 0:
-        raise SkillError(f"--timeout: expected seconds > 0, got {args.timeout}")
-    if args.web_port is not None and not 0 < args.web_port < 65536:  # bind() would overflow
-        raise SkillError(f"--web-port {args.web_port}: not a TCP port (1-65535)")
-    prepared = plan_run(args, task, Path(os.getcwd()))
-    return execute(prepared)
+    request = request_from(args, _read_task(args), Path(os.getcwd()))
+    return execute(plan_run(request))

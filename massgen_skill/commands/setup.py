@@ -245,11 +245,10 @@ class Setup:
 
     def browser(self) -> int:
         from massgen_skill.massgen import flags
-        from massgen_skill.prepare.checks import claimed_ports
         from massgen_skill.prepare.ports import choose
 
         self.data["mode"] = "browser"
-        port, _ = choose(None, claimed_ports(self.cwd))
+        port = choose(None, reserve=False).port
         argv = [*self.program.argv, flags.WEB_QUICKSTART, flags.WEB_PORT, str(port)]
         self._confirm(["writes the config you choose in the wizard"])
         if self.args.dry_run:

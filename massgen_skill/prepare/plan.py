@@ -1,12 +1,11 @@
-"""From parsed `run` arguments to a launched run: checks first (fast, before massgen's ~15 s start), then go.
+"""From a `RunRequest` to a launched run: checks first (fast, before massgen's ~15 s start), then go.
 
-`plan_run` decides everything and fails early with one line; `execute` prints the dry run or supervises.
+`plan_run` decides everything and fails early with one line — a dry run makes the same checks and picks the
+same port, it only writes nothing; `execute` prints the dry run or supervises the run.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -16,117 +15,110 @@ from massgen_skill.exitcodes import ExitCode
 from massgen_skill.massgen.config import secret_values
 from massgen_skill.massgen.program import MassgenProgram
 from massgen_skill.output import info, print_json, warn
-from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
-from massgen_skill.prepare.checks import claimed_ports, launch_checks
+from massgen_skill.prepare import criteria
+from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build, shape
+from massgen_skill.prepare.checks import launch_checks
 from massgen_skill.prepare.intent import Decision, Request, decide
+from massgen_skill.prepare.ports import PortChoice, choose
+from massgen_skill.prepare.request import RunRequest
 from massgen_skill.run import records
+from massgen_skill.run.launcher import Supervisor, child_env
+from massgen_skill.run.relay import Emitter, RunRelay, RunSettings
 
 INBOX_NAME = "inbox"
+STDOUT_LOG = "massgen.stdout.log"
+STDERR_LOG = "massgen.stderr.log"
 
 
 @dataclass
-class PreparedRun:
-    args: argparse.Namespace
+class RunPlan:
+    request: RunRequest
     decision: Decision
     command: MassgenCommand
-    program: MassgenProgram | None
+    program: MassgenProgram
     record: records.RunRecord
-    cwd: Path
-    port_note: str | None
+    port: PortChoice | None  # web runs only
 
 
-def _criteria(args: argparse.Namespace, run_dir: Path) -> str | None:
-    if not args.criteria:
+def _criteria_file(request: RunRequest, run_dir: Path) -> str | None:
+    """The translated criteria file massgen is given; a dry run checks the same way but writes nothing."""
+    if request.criteria is None:
         return None
-    from massgen_skill.prepare import criteria
-
-    source = Path(args.criteria)
-    if args.dry_run:
-        report = criteria.load_criteria(source)
-        if not report.ok:
-            criteria.prepare_for_massgen(source, run_dir)  # raises the one-line summary of every error
+    if request.dry_run:
+        criteria.translate(criteria.load_criteria(request.criteria))  # raises the one-line summary
         return str(run_dir / criteria.TRANSLATED_NAME)
-    written, _ = criteria.prepare_for_massgen(source, run_dir)
+    written, _ = criteria.prepare_for_massgen(request.criteria, run_dir)
     return str(written)
 
 
-def _options(
-    args: argparse.Namespace, task: str, port: int, criteria_file: str | None, inbox: str | None
-) -> RunOptions:
-    config = (
-        str(Path(args.config).resolve()) if args.config and not args.config.startswith("@") else args.config
-    )
+def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) -> RunOptions:
+    config = request.config
+    if config and not config.startswith("@"):  # `@examples/…` is massgen's own name, not a path
+        config = str(Path(config).resolve())
     return RunOptions(
-        task=task,
+        task=request.task,
         config=config,
         criteria_file=criteria_file,
-        web=args.web,
-        web_port=port,
-        orchestrator_timeout=args.timeout,
-        quick=args.quick,
-        personas=args.personas,
-        plan_depth=args.plan_depth,
-        plan_thoroughness=args.plan_thoroughness,
-        plan_steps=args.plan_steps,
-        plan_chunks=args.plan_chunks,
-        coordination_mode=args.coordination_mode,
-        single_agent=args.single_agent,
-        output_file=str(Path(args.output_file).resolve()) if args.output_file else None,
+        web=request.web,
+        orchestrator_timeout=request.timeout,
+        quick=request.quick,
+        personas=request.personas,
+        plan_depth=request.plan_depth,
+        plan_thoroughness=request.plan_thoroughness,
+        plan_steps=request.plan_steps,
+        plan_chunks=request.plan_chunks,
+        coordination_mode=request.coordination_mode,
+        single_agent=request.single_agent,
+        output_file=str(request.output_file.resolve()) if request.output_file else None,
         inbox_dir=inbox,
     )
 
 
-def _environment_checks(args: argparse.Namespace, cwd: Path) -> MassgenProgram | None:
-    """massgen and a config must exist before launch (the fast checks `doctor` also runs); a dry run only
-    notes what is missing and shows the program it found."""
-    readiness = launch_checks(args.config, cwd)
-    if readiness.ready:
-        return readiness.program
-    if not args.dry_run:
-        raise readiness.error()
-    info(f"note: {readiness.failures[0].detail}")
-    return readiness.program  # shown in the dry run when found, even if something else is missing
-
-
-def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
-    if args.preset:
-        from massgen_skill.prepare.criteria import check_preset
-
-        check_preset(args.preset)
+def plan_run(request: RunRequest) -> RunPlan:
+    """Every check a real run makes, dry run or not; then the port, the argv (once) and the record."""
+    request.check()
+    if request.preset:
+        criteria.check_preset(request.preset)
     decision = decide(
-        Request(task, args.mode, args.cwd_context, bool(args.criteria), args.preset, args.target)
+        Request(
+            request.task,
+            request.mode,
+            request.cwd_context,
+            request.criteria is not None,
+            request.preset,
+            request.target,
+        )
     )
-    record = records.RunRecord(records.new_run_id(), str(cwd), time.time())
-    program = _environment_checks(args, cwd)
-    criteria_file = _criteria(args, record.run_dir)
-    # Decide web vs CLI first (with a placeholder port), so only web runs reserve a port.
-    probe = build(decision, _options(args, task, args.web_port or 8000, criteria_file, None))
-    port, note = args.web_port or 8000, None
-    # A dry run writes nothing, not even the lock file (the project may be read-only).
-    with contextlib.nullcontext() if args.dry_run else records.locked(cwd, "ports"):
-        if probe.web and not args.dry_run:
-            from massgen_skill.prepare.ports import choose
-
-            port, note = choose(args.web_port, claimed_ports(cwd))
-        inbox = None if probe.web else str(record.run_dir / INBOX_NAME)
-        command = build(decision, _options(args, task, port, criteria_file, inbox))
-        _fill_record(record, decision, command, program, criteria_file, inbox)
-        if not args.dry_run:
+    readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
+    if not readiness.ready or readiness.program is None:
+        raise readiness.error()
+    record = records.RunRecord(records.new_run_id(), str(request.cwd), time.time())
+    criteria_file = _criteria_file(request, record.run_dir)
+    how = shape(decision, _options(request, criteria_file, None))
+    inbox = None if how.web else str(record.run_dir / INBOX_NAME)
+    port = choose(request.web_port, reserve=not request.dry_run) if how.web else None
+    try:
+        command = build(decision, _options(request, criteria_file, inbox), port.port if port else None)
+        _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
+        if not request.dry_run:
             record.run_dir.mkdir(parents=True, exist_ok=True)
-            records.save(record)  # claims the port before the lock is released
-    return PreparedRun(args, decision, command, program, record, cwd, note)
+            records.save(record)
+    except BaseException:
+        if port and port.reservation:
+            port.reservation.release()
+        raise
+    return RunPlan(request, decision, command, readiness.program, record, port)
 
 
 def _fill_record(
     record: records.RunRecord,
     decision: Decision,
     command: MassgenCommand,
-    program: MassgenProgram | None,
+    program: MassgenProgram,
     criteria_file: str | None,
     inbox: str | None,
 ) -> None:
-    program_argv = list(program.argv) if program else ["massgen"]
-    record.argv = [*program_argv, *command.args]
+    record.argv = [*program.argv, *command.args]
     record.mode = decision.mode
     record.cwd_context = decision.cwd_context
     record.web = command.web
@@ -136,14 +128,19 @@ def _fill_record(
     record.inbox_dir = inbox
     record.wrapper_pid = os.getpid()
     record.wrapper_start = records.process_start_time(os.getpid())
-    record.stdout_log = str(record.run_dir / "massgen.stdout.log")
-    record.stderr_log = str(record.run_dir / "massgen.stderr.log")
+    record.stdout_log = str(record.run_dir / STDOUT_LOG)
+    record.stderr_log = str(record.run_dir / STDERR_LOG)
 
 
-def _dry_run(prepared: PreparedRun) -> int:
-    command, decision = prepared.command, prepared.decision
-    program = prepared.program.argv if prepared.program else ("massgen",)
-    if prepared.args.json:
+def _notes(plan: RunPlan) -> tuple[str, ...]:
+    port_note = (plan.port.note,) if plan.port and plan.port.note else ()
+    return (*plan.decision.reasons, *plan.command.notes, *port_note)
+
+
+def _dry_run(plan: RunPlan) -> int:
+    command, decision = plan.command, plan.decision
+    program = plan.program.argv
+    if plan.request.json:
         print_json(
             {
                 "ok": True,
@@ -157,54 +154,57 @@ def _dry_run(prepared: PreparedRun) -> int:
                 "web_port": command.web_port,
                 "review_gate": command.review_gate,
                 "reasons": list(decision.reasons),
-                "notes": list(command.notes),
+                "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],
                 "warnings": list(command.warnings),
             }
         )
     else:
-        for reason in (*decision.reasons, *command.notes):
-            info(reason)
+        for note in _notes(plan):
+            info(note)
         for warning in command.warnings:
             warn(warning)
         print(command.shell(program), flush=True)
     return int(ExitCode.OK)
 
 
-def execute(prepared: PreparedRun) -> int:
-    if prepared.args.dry_run:
-        return _dry_run(prepared)
-    from massgen_skill.run.launcher import Supervisor, child_env
-    from massgen_skill.run.relay import Emitter, RunRelay, RunSettings
+def execute(plan: RunPlan) -> int:
+    """Print the dry run, or supervise the run to its end; the port reservation ends with the run."""
+    if plan.request.dry_run:
+        return _dry_run(plan)
+    try:
+        return _supervise(plan)
+    finally:
+        if plan.port and plan.port.reservation:
+            plan.port.reservation.release()
 
-    record, command = prepared.record, prepared.command
-    for text in (
-        *prepared.decision.reasons,
-        *command.notes,
-        *([prepared.port_note] if prepared.port_note else []),
-    ):
-        info(text)
+
+def _supervise(plan: RunPlan) -> int:
+    record, command, request = plan.record, plan.command, plan.request
+    for note in _notes(plan):
+        info(note)
     for warning in command.warnings:
         warn(warning)
-    emit = Emitter(prepared.args.json)
+    emit = Emitter(request.json)
     emit.line("RUN_ID", record.run_id)
     env = child_env(os.environ)
     secrets = secret_values(env)
     supervisor = Supervisor(
         record.argv,
-        prepared.cwd,
+        request.cwd,
         env,
         Path(record.stdout_log or ""),
         Path(record.stderr_log or ""),
         redact=lambda line: _redact(line, secrets),
     )
-    grace = max(0.1, prepared.args.stop_grace)
+    grace = max(0.1, request.stop_grace)
     settings = RunSettings(
-        cwd=prepared.cwd,
+        cwd=request.cwd,
         env=env,
         argv=record.argv,
         graces=(grace, grace),
-        json_lines=prepared.args.json,
+        json_lines=request.json,
         track_changes=record.cwd_context == "rw" and not record.review_gate,
+        output_file=request.output_file.resolve() if request.output_file else None,
     )
     outcome = RunRelay(record, settings, emit).run(supervisor)
     return int(outcome.code)

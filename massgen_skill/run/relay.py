@@ -37,6 +37,7 @@ class RunSettings:
     graces: Sequence[float]
     json_lines: bool = False
     track_changes: bool = False  # headless rw: list what changed in the project
+    output_file: Path | None = None  # the --output-file massgen was given (absolute)
 
 
 class Emitter:
@@ -117,7 +118,7 @@ class RunRelay:
         self.save()
         self.emit.line("STATUS", self.record.status_path)
         if self.record.web and self.record.web_port:
-            self.emit.line("WEB_UI", f"http://127.0.0.1:{self.record.web_port}/")
+            self.emit.line("WEB_UI", f"http://{flags.WEB_HOST_DEFAULT}:{self.record.web_port}/")
 
     def _on_winner(self, value: str) -> None:
         self.record.winner = value
@@ -143,9 +144,8 @@ class RunRelay:
             self.record.final_dir = str(path)
 
     def _on_output_file(self, value: str) -> None:
-        argv = self.settings.argv
-        asked = argv[argv.index(flags.OUTPUT_FILE) + 1] if flags.OUTPUT_FILE in argv[:-1] else None
-        if asked is None or not _same_file(self._abs(value), Path(asked)):
+        asked = self.settings.output_file
+        if asked is None or not _same_file(self._abs(value), asked):
             return  # massgen prints it only for the --output-file it was given
         self.record.output_file = str(self._abs(value))
         self.emit.line("OUTPUT_FILE", self.record.output_file)
@@ -243,7 +243,6 @@ class RunRelay:
                     f"cannot start massgen ({self.settings.argv[0]}): {exc}", ExitCode.ENV_NOT_READY
                 ) from None
             self._started(supervisor)
-            _import_late_modules()
             code = self._pump(supervisor)
             supervisor.cleanup_group()
         finally:
@@ -315,6 +314,7 @@ class RunRelay:
                 error_line=self.error_line,
                 progress=progress_for(root) if root else None,
                 stderr_tail=tuple(supervisor.stderr_tail),
+                web_port=self.record.web_port,
             )
         )
         self.record.state = records.STOPPED if outcome.code == ExitCode.STOPPED else records.FINISHED
@@ -329,12 +329,3 @@ class RunRelay:
         self.emit.line("RESULT", outcome.word)
         return outcome
 
-
-def _import_late_modules() -> None:
-    """What only a running or finished run needs (review block, answer lookup, outcome, progress), imported
-    once massgen has been started: off the path from `run` to massgen's launch, and long done before
-    massgen's first line (it takes ~15 s to start)."""
-    from massgen_skill.follow import results  # noqa: F401
-    from massgen_skill.massgen import status  # noqa: F401
-    from massgen_skill.review import block  # noqa: F401
-    from massgen_skill.run import outcome, projectgit  # noqa: F401
