@@ -70,7 +70,7 @@ def reservations_dir() -> Path:
 
 
 def _own_folder(folder: Path) -> Path:
-    """Create `folder` (mode 0700) or accept it only when it is ours: a shared temp folder is writable by all."""
+    """Create `folder` (mode 0700), or accept it only when it is ours: a shared temp folder is open to all."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = os.lstat(folder)
@@ -125,8 +125,8 @@ def _pick(requested: int | None, held: set[int]) -> tuple[int, str | None]:
     if requested is not None:
         if requested in held or not is_free(requested):
             raise SkillError(
-                f"{WEB_PORT} {requested}: the port is in use or reserved by another run; pick another or omit "
-                "the flag",
+                f"{WEB_PORT} {requested}: the port is in use or reserved by another run; pick another or "
+                "omit the flag",
                 ExitCode.USAGE,
             )
         return requested, None

@@ -328,4 +328,3 @@ class RunRelay:
             self.emit.line("REASON", " ".join(outcome.reason.split())[:500])
         self.emit.line("RESULT", outcome.word)
         return outcome
-
