@@ -8,11 +8,11 @@ import shlex
 from pathlib import Path
 
 import pytest
+from runtools import free_port
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.prepare import ports
-from runtools import free_port
 
 FLAGS = ["--automation", "--no-parse-at-references"]
 

@@ -430,7 +430,8 @@ def test_alias_with_text_present_is_an_unknown_key(tmp_path: Path) -> None:
     assert report.criteria[0].text == "first alias wins"
 
 
-OFFICIAL_EVALUATE_EXAMPLE = [  # the shape of massgen's own skill's evaluate example: bare, legacy, no anti-patterns
+# The shape of massgen's own skill's evaluate example: a bare list, legacy categories, no anti-patterns.
+OFFICIAL_EVALUATE_EXAMPLE = [
     {"text": "Reconnects within 5 s with backoff and loses no message.", "category": "must"},
     {"text": "Status updates reach the client within 500 ms.", "category": "must"},
     {"text": "Three sessions at once never mix their messages.", "category": "must"},
