@@ -310,8 +310,9 @@ class _Paths:
 
     def show(self, path: JsonPath) -> str:
         parts = list(path)
-        if len(parts) >= 3 and parts[0] == "criteria" and parts[2] == "text" and parts[1] in self.renamed:
-            parts[2] = self.renamed[parts[1]]  # type: ignore[index]
+        index = parts[1] if len(parts) >= 3 and parts[0] == "criteria" and parts[2] == "text" else None
+        if isinstance(index, int) and index in self.renamed:
+            parts[2] = self.renamed[index]
         if self.bare and parts and parts[0] == "criteria":
             parts = parts[1:]
         text = ""

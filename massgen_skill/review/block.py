@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from massgen_skill.massgen import layout
+from massgen_skill.massgen import flags, layout
 from massgen_skill.massgen.status import read_json
 
 BEGIN = "__REVIEW_PENDING__"
@@ -85,8 +85,10 @@ def read_request(attempt_dir: Path) -> ReviewRequest | None:
     return None if problem else parse_request(data, path, mtime)
 
 
-def review_urls(port: int | None, session_id: str | None, host: str = "127.0.0.1") -> tuple[str, str]:
-    base = f"http://{host}:{port}" if port else "http://127.0.0.1:8000"
+def review_urls(
+    port: int | None, session_id: str | None, host: str = flags.WEB_HOST_DEFAULT
+) -> tuple[str, str]:
+    base = f"http://{host}:{port or flags.DEFAULT_WEB_PORT}"
     api = f"{base}/api/sessions/{session_id or '<session>'}/review-response"
     return f"{base}/?v=2", api
 
