@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import argparse
 
-EPILOG = """\
+from massgen_skill.exitcodes import ExitCode, exit_code_table
+
+_CODES = exit_code_table(
+    (ExitCode.OK, ExitCode.ENV_NOT_READY),
+    {
+        ExitCode.OK: "a run can start (warnings may remain)",
+        ExitCode.ENV_NOT_READY: "not ready: each failing check prints `fix: <command>`",
+    },
+)
+EPILOG = f"""\
 Checks, in order: massgen found (MASSGEN_BIN, PATH, `uv run`, uvx) · its version (package metadata, never
 `massgen --version`) · the mcp>=2 import break · a config found · the config valid (`massgen --validate`,
 ~15 s) · API-key variable NAMES (environment and massgen's .env files; values are never read out) · the web
 port · git (review of file changes) · uv (--mode plan-and-execute).
-`run` repeats the fast ones (massgen found, mcp, config found) before every launch.
+`run` and `run --dry-run` repeat the fast ones (massgen found, mcp, config found, uv for plan-and-execute)
+before every launch.
 
 exit codes:
-   0  a run can start (warnings may remain)
-   5  not ready: each failing check prints `fix: <command>`
+{_CODES}
 
 examples:
   massgen-skill doctor

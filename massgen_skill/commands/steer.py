@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 
 from massgen_skill.commands._common import RUN_HELP, add_project_argument
+from massgen_skill.exitcodes import ExitCode
 
-EPILOG = """\
+EPILOG = f"""\
 The message reaches the agents on their next tool use (massgen polls the run's inbox). Only runs launched
 without the web UI have an inbox: massgen ignores it under --web. Without --agent every agent gets it.
 
-Refused (exit 16) for a finished, stopped or lost run and for a web-mode run; an empty message is a usage
-error (exit 2).
+Refused (exit {int(ExitCode.REFUSED)}) for a finished, stopped or lost run and for a web-mode run; an empty
+message is a usage error (exit {int(ExitCode.USAGE)}).
 
 examples:
   massgen-skill steer "Focus on the error handling, skip the UI"

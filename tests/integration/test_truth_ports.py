@@ -60,10 +60,12 @@ def hold_port(popen_in_ns: Callable[..., NsProcess], port: int, ready: Path) -> 
 def start_run(
     popen_in_ns: Callable[..., NsProcess], project: harness.Project, env: dict[str, str], *args: str
 ) -> tuple[NsProcess, Path, Path]:
+    """Default (web) mode; no cwd context, so no review gate waits for a human (the task says "create")."""
     out = project.artifacts / "run.out"
     err = project.artifacts / "run.err"
+    argv = [RUN_SH, "--cwd-context", "none", *args]
     with out.open("w", encoding="utf-8") as fo, err.open("w", encoding="utf-8") as fe:
-        proc = popen_in_ns([RUN_SH, *args], env=env, cwd=project.path, stdout=fo, stderr=fe)
+        proc = popen_in_ns(argv, env=env, cwd=project.path, stdout=fo, stderr=fe)
     return proc, out, err
 
 
