@@ -134,14 +134,14 @@ def test_another_runs_reservation_is_never_released_by_us(runtime: Path) -> None
 def test_a_reservation_folder_owned_by_someone_else_is_refused(runtime: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root to give the folder away")
-    runtime.mkdir(parents=True)
-    os.chown(runtime, 65534, 65534)
-    with pytest.raises(SkillError) as caught:
-        ports.choose(None, reserve=True)
-    assert (
-        caught.value.code == ExitCode.ENV_NOT_READY
-        and "not a folder owned by this user" in caught.value.message
-    )
+    for given_away in (runtime.parent, runtime):  # the per-user folder, then the ports folder in it
+        runtime.mkdir(parents=True, exist_ok=True)
+        os.chown(given_away, 65534, 65534)
+        with pytest.raises(SkillError) as caught:
+            ports.choose(None, reserve=True)
+        assert caught.value.code == ExitCode.ENV_NOT_READY
+        assert f"{given_away}: not a folder owned by this user" in caught.value.message
+        os.chown(given_away, os.getuid(), os.getgid())
 
 
 CHOOSER = """

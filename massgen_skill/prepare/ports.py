@@ -73,15 +73,17 @@ def _own_folder(folder: Path) -> Path:
     """Create `folder` (mode 0700), or accept it only when it is ours: a shared temp folder is open to all."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(folder)
+        found = [(path, os.lstat(path)) for path in (folder.parent, folder)]
     except OSError as exc:
         raise SkillError(
             f"port reservations {folder}: {exc.strerror or exc}", ExitCode.ENV_NOT_READY
         ) from None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise SkillError(
-            f"port reservations {folder}: not a folder owned by this user; remove it", ExitCode.ENV_NOT_READY
-        )
+    for path, info in found:
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            raise SkillError(
+                f"port reservations {path}: not a folder owned by this user; remove it",
+                ExitCode.ENV_NOT_READY,
+            )
     return folder
 
 
