@@ -117,6 +117,12 @@ def _check_nothing_after_task(argv: list[str], task: str | None) -> None:
         )
 
 
+def _path(value: str | None, flag: str) -> Path | None:
+    if value == "":  # Path("") would silently mean the current folder
+        raise SkillError(f"{flag}: expected a file name, got an empty string")
+    return Path(value) if value is not None else None
+
+
 def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
     """The typed request the core works from: the Namespace stops here."""
     return RunRequest(
@@ -125,7 +131,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         mode=args.mode,
         target=args.target,
         cwd_context=args.cwd_context,
-        criteria=Path(args.criteria) if args.criteria else None,
+        criteria=_path(args.criteria, "--criteria"),
         preset=args.preset,
         config=args.config,
         web=args.web,
@@ -139,7 +145,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         plan_chunks=args.plan_chunks,
         coordination_mode=args.coordination_mode,
         single_agent=args.single_agent,
-        output_file=Path(args.output_file) if args.output_file else None,
+        output_file=_path(args.output_file, "--output-file"),
         stop_grace=args.stop_grace,
         dry_run=args.dry_run,
         json=args.json,

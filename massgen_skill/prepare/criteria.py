@@ -572,8 +572,12 @@ def prepare_for_massgen(path: Path, dest_dir: Path) -> tuple[Path, CriteriaRepor
     """
     report = load_criteria(Path(path))
     document = translate(report)  # raises SkillError(INVALID_INPUT) with every error in one line
-    dest_dir = Path(dest_dir)
+    return write_translation(document, Path(dest_dir)), report
+
+
+def write_translation(document: dict[str, list[dict[str, str]]], dest_dir: Path) -> Path:
+    """Write a translated document into `dest_dir` as pure ASCII JSON; OSError propagates."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     destination = dest_dir / TRANSLATED_NAME
     atomic.write_text(destination, json.dumps(document, indent=2, ensure_ascii=True) + "\n", fsync=True)
-    return destination, report
+    return destination

@@ -40,15 +40,22 @@ class RunPlan:
     port: PortChoice | None  # web runs only
 
 
-def _criteria_file(request: RunRequest, run_dir: Path) -> str | None:
-    """The translated criteria file massgen is given; a dry run checks the same way but writes nothing."""
+def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]] | None:
+    """The user's criteria as massgen can read them; a bad file is refused (exit 3) before anything else."""
     if request.criteria is None:
         return None
+    return criteria.translate(criteria.load_criteria(request.criteria))
+
+
+def _criteria_file(
+    request: RunRequest, document: dict[str, list[dict[str, str]]] | None, run_dir: Path
+) -> str | None:
+    """Where massgen finds the translated criteria; a dry run names the file but writes nothing."""
+    if document is None:
+        return None
     if request.dry_run:
-        criteria.translate(criteria.load_criteria(request.criteria))  # raises the one-line summary
         return str(run_dir / criteria.TRANSLATED_NAME)
-    written, _ = criteria.prepare_for_massgen(request.criteria, run_dir)
-    return str(written)
+    return str(criteria.write_translation(document, run_dir))
 
 
 def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) -> RunOptions:
@@ -89,11 +96,12 @@ def plan_run(request: RunRequest) -> RunPlan:
             request.target,
         )
     )
+    translated = _translated_criteria(request)
     readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
     if not readiness.ready or readiness.program is None:
         raise readiness.error()
     record = records.RunRecord(records.new_run_id(), str(request.cwd), time.time())
-    criteria_file = _criteria_file(request, record.run_dir)
+    criteria_file = _criteria_file(request, translated, record.run_dir)
     how = shape(decision, _options(request, criteria_file, None))
     inbox = None if how.web else str(record.run_dir / INBOX_NAME)
     port = choose(request.web_port, reserve=not request.dry_run) if how.web else None
