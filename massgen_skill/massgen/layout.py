@@ -35,7 +35,7 @@ MASSGEN_DEBUG_LOG_FILE = "massgen_debug.log"
 VOTE_FILE = "vote.json"
 EXECUTION_TRACE_FILE = "execution_trace.md"
 
-_ROOT_PREFIX = "log_"
+ROOT_PREFIX = "log_"  # a session root is <LOGS_SUBDIR>/log_<ts>
 _TURN = re.compile(r"^turn_(\d+)$")
 _ATTEMPT = re.compile(r"^attempt_(\d+)$")
 
@@ -54,13 +54,13 @@ def session_root(path: Path) -> Path:
     path = path.resolve() if not path.is_absolute() else path
     roots = []
     for candidate in (path, *path.parents):
-        if candidate.name.startswith(_ROOT_PREFIX) and candidate.parent.name == LOGS_SUBDIR.name:
+        if candidate.name.startswith(ROOT_PREFIX) and candidate.parent.name == LOGS_SUBDIR.name:
             return candidate
         if _ATTEMPT.match(candidate.name) and _TURN.match(candidate.parent.name):
             roots.append(candidate.parent.parent)
         elif _TURN.match(candidate.name):
             roots.append(candidate.parent)
-        if roots and roots[-1].name.startswith(_ROOT_PREFIX):
+        if roots and roots[-1].name.startswith(ROOT_PREFIX):
             return roots[-1]
     # A log_<ts> root is preferred above: a folder named turn_<N> above the project
     # (~/turn_1/project/.massgen/…) is not part of the log tree.
@@ -112,3 +112,11 @@ def inside(path: Path, root: Path) -> bool:
     except (ValueError, OSError):
         return False
     return True
+
+
+def same_path(a: str | Path, b: str | Path) -> bool:
+    """True when `a` and `b` name the same place (both resolved, symlinks followed)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return False

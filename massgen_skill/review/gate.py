@@ -83,20 +83,13 @@ def project_of(root: Path) -> Path | None:
     return None
 
 
-def _same(a: str | Path, b: Path) -> bool:
-    try:
-        return Path(a).resolve() == b.resolve()
-    except OSError:
-        return False
-
-
 def record_for_log_dir(root: Path, projects: list[Path]) -> records.RunRecord | None:
     """The newest record (in any of `projects`) whose log_dir is this session root."""
     found = [
         rec
         for project in dict.fromkeys(projects)
         for rec in records.list_records(project)
-        if rec.log_dir and _same(rec.log_dir, root)
+        if rec.log_dir and layout.same_path(rec.log_dir, root)
     ]
     return found[-1] if found else None
 
@@ -112,7 +105,7 @@ def resolve_target(ref: str | None, project: Path, port: int | None = None) -> R
         if not path.is_dir():
             raise SkillError(f"no such LOG_DIR: {ref}", ExitCode.NOT_FOUND)
         root = layout.session_root(path.resolve())
-        if not root.name.startswith("log_") and not layout.turns(root):
+        if not root.name.startswith(layout.ROOT_PREFIX) and not layout.turns(root):
             raise SkillError(
                 f"{ref} is not a massgen log dir (expected …/.massgen/massgen_logs/log_<ts>)",
                 ExitCode.NOT_FOUND,

@@ -62,13 +62,6 @@ class Emitter:
         self.stream.flush()
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
-
-
 class RunRelay:
     def __init__(self, record: records.RunRecord, settings: RunSettings, emit: Emitter) -> None:
         self.record = record
@@ -145,7 +138,7 @@ class RunRelay:
 
     def _on_output_file(self, value: str) -> None:
         asked = self.settings.output_file
-        if asked is None or not _same_file(self._abs(value), asked):
+        if asked is None or not layout.same_path(self._abs(value), asked):
             return  # massgen prints it only for the --output-file it was given
         self.record.output_file = str(self._abs(value))
         self.emit.line("OUTPUT_FILE", self.record.output_file)
