@@ -406,3 +406,15 @@ def test_run_help_names_every_result_word(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert f"RESULT: {'|'.join(RESULT_WORDS.values())}" in out
     assert "port-busy" in out
+
+
+def test_a_refused_run_writes_nothing_even_with_criteria(
+    ready: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = [{"text": "States the product as one number.", "category": "primary"}]
+    (ready / "criteria.json").write_text(json.dumps(good))
+    args = ["run", "--web", "--quick", "--criteria", "criteria.json", "Compare two designs"]
+    assert main(args) == ExitCode.USAGE
+    assert "--web cannot be combined with --quick" in capsys.readouterr().err
+    assert sorted(p.name for p in ready.iterdir()) == ["criteria.json"]
+    assert not ports.reservations_dir().exists()

@@ -47,17 +47,6 @@ def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]]
     return criteria.translate(criteria.load_criteria(request.criteria))
 
 
-def _criteria_file(
-    request: RunRequest, document: dict[str, list[dict[str, str]]] | None, run_dir: Path
-) -> str | None:
-    """Where massgen finds the translated criteria; a dry run names the file but writes nothing."""
-    if document is None:
-        return None
-    if request.dry_run:
-        return str(run_dir / criteria.TRANSLATED_NAME)
-    return str(criteria.write_translation(document, run_dir))
-
-
 def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) -> RunOptions:
     config = request.config
     if config and not config.startswith("@"):  # `@examples/…` is massgen's own name, not a path
@@ -81,12 +70,11 @@ def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) 
     )
 
 
-def plan_run(request: RunRequest) -> RunPlan:
-    """Every check a real run makes, dry run or not; then the port, the argv (once) and the record."""
+def _decide(request: RunRequest) -> Decision:
     request.check()
     if request.preset:
         criteria.check_preset(request.preset)
-    decision = decide(
+    return decide(
         Request(
             request.task,
             request.mode,
@@ -96,26 +84,39 @@ def plan_run(request: RunRequest) -> RunPlan:
             request.target,
         )
     )
+
+
+def plan_run(request: RunRequest) -> RunPlan:
+    """Every check a real run makes, dry run or not; then the port, the argv (built once) and the record.
+    Nothing is written before every check has passed, and a dry run writes nothing at all."""
+    decision = _decide(request)
     translated = _translated_criteria(request)
     readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
     if not readiness.ready or readiness.program is None:
         raise readiness.error()
     record = records.RunRecord(records.new_run_id(), str(request.cwd), time.time())
-    criteria_file = _criteria_file(request, translated, record.run_dir)
-    how = shape(decision, _options(request, criteria_file, None))
+    criteria_file = str(record.run_dir / criteria.TRANSLATED_NAME) if translated else None
+    how = shape(decision, _options(request, criteria_file, None))  # checks the task and every flag
     inbox = None if how.web else str(record.run_dir / INBOX_NAME)
     port = choose(request.web_port, reserve=not request.dry_run) if how.web else None
     try:
         command = build(decision, _options(request, criteria_file, inbox), port.port if port else None)
         _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
         if not request.dry_run:
-            record.run_dir.mkdir(parents=True, exist_ok=True)
-            records.save(record)
+            _write(record, translated)
     except BaseException:
         if port and port.reservation:
             port.reservation.release()
         raise
     return RunPlan(request, decision, command, readiness.program, record, port)
+
+
+def _write(record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None) -> None:
+    """The run's folder: the translated criteria massgen reads, then the record (which claims the run)."""
+    record.run_dir.mkdir(parents=True, exist_ok=True)
+    if translated is not None:
+        criteria.write_translation(translated, record.run_dir)
+    records.save(record)
 
 
 def _fill_record(
