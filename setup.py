@@ -8,7 +8,9 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLE_ITEMS = ("SKILL.md", "scripts", "references")  # = massgen_skill.setup.installer.BUNDLE_ITEMS
+# The package is not importable while it is being built: tests/test_prepare.py checks this equals
+# massgen_skill.setup.installer.BUNDLE_ITEMS.
+BUNDLE_ITEMS = ("SKILL.md", "scripts", "references")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
 
