@@ -8,7 +8,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-# The package is not importable while it is being built: tests/test_prepare.py checks this equals
+# The build must not rely on importing the package it builds: tests/test_prepare.py checks this equals
 # massgen_skill.setup.installer.BUNDLE_ITEMS.
 BUNDLE_ITEMS = ("SKILL.md", "scripts", "references")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
