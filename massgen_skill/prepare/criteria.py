@@ -404,6 +404,9 @@ def check_document(document: Any, path: Path) -> CriteriaReport:
     count = len(items) if isinstance(items, list) else 0
     if isinstance(normalised, dict):
         warnings.extend(_unknown_keys((), normalised, TOP_KEYS))
+        if "aspiration" in normalised and not _non_blank(normalised["aspiration"]):
+            found = _describe(normalised["aspiration"])
+            warnings.append((("aspiration",), f"found {found}, expected one or two sentences; ignored"))
     if isinstance(items, list) and items:
         warnings.extend(_item_warnings(items))
         warnings.extend(_set_warnings(items, paths))
@@ -416,7 +419,11 @@ def check_document(document: Any, path: Path) -> CriteriaReport:
         if index not in bad_items and isinstance(item, dict)
     ]
     aspiration = normalised.get("aspiration")
-    return report(aspiration if isinstance(aspiration, str) else None, criteria, count)
+    return report(aspiration if _non_blank(aspiration) else None, criteria, count)
+
+
+def _non_blank(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def massgen_category(value: Any) -> str:
@@ -428,11 +435,15 @@ def massgen_category(value: Any) -> str:
 
 
 def _criterion(item: dict[str, Any]) -> Criterion:
+    patterns = item.get("anti_patterns", [])
+    if isinstance(patterns, str):  # one anti-pattern written as a string (massgen would ignore it)
+        patterns = [patterns] if patterns.strip() else []
+    verify_by = item.get("verify_by")
     return Criterion(
         text=item["text"],
         category=massgen_category(item.get("category")),
-        anti_patterns=list(item.get("anti_patterns", [])),
-        verify_by=item.get("verify_by"),
+        anti_patterns=list(patterns),
+        verify_by=verify_by if _non_blank(verify_by) else None,
     )
 
 
@@ -469,6 +480,9 @@ def _anti_patterns_warning(item: dict[str, Any]) -> str | None:
             f"missing, expected {ANTI_PATTERNS_MIN}–{ANTI_PATTERNS_MAX} ways an answer can look fine yet "
             "fail; accepted (massgen does not need them)"
         )
+    if isinstance(patterns, str):
+        read = "read as one anti-pattern" if patterns.strip() else "ignored"
+        return f"found {_describe(patterns)}, expected a list of strings; {read}"
     if isinstance(patterns, list) and not ANTI_PATTERNS_MIN <= len(patterns) <= ANTI_PATTERNS_MAX:
         return f"found {_describe(patterns)}, expected {ANTI_PATTERNS_MIN}–{ANTI_PATTERNS_MAX}; accepted"
     return None
@@ -487,6 +501,9 @@ def _item_warnings(items: list[Any]) -> list[tuple[JsonPath, str]]:
         anti = _anti_patterns_warning(item)
         if anti:
             found.append(((*where, "anti_patterns"), anti))
+        verify_by = item.get("verify_by")
+        if isinstance(verify_by, str) and not verify_by.strip():
+            found.append(((*where, "verify_by"), f"found {_describe(verify_by)}; ignored, as massgen does"))
     return found
 
 
