@@ -418,3 +418,11 @@ def test_a_refused_run_writes_nothing_even_with_criteria(
     assert "--web cannot be combined with --quick" in capsys.readouterr().err
     assert sorted(p.name for p in ready.iterdir()) == ["criteria.json"]
     assert not ports.reservations_dir().exists()
+
+
+@pytest.mark.parametrize("flag", ["--criteria", "--output-file", "--config"])
+def test_an_empty_file_name_is_a_usage_error(
+    ready: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    assert main(["run", "--dry-run", flag, "", "task"]) == ExitCode.USAGE
+    assert f"{flag}: expected a file name, got an empty string" in capsys.readouterr().err

@@ -117,10 +117,14 @@ def _check_nothing_after_task(argv: list[str], task: str | None) -> None:
         )
 
 
-def _path(value: str | None, flag: str) -> Path | None:
-    if value == "":  # Path("") would silently mean the current folder
+def _given(value: str | None, flag: str) -> str | None:
+    if value == "":  # an empty name would silently mean the current folder, or massgen's own lookup
         raise SkillError(f"{flag}: expected a file name, got an empty string")
-    return Path(value) if value is not None else None
+    return value
+
+
+def _path(value: str | None, flag: str) -> Path | None:
+    return Path(value) if _given(value, flag) is not None else None
 
 
 def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
@@ -133,7 +137,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         cwd_context=args.cwd_context,
         criteria=_path(args.criteria, "--criteria"),
         preset=args.preset,
-        config=args.config,
+        config=_given(args.config, "--config"),
         web=args.web,
         web_port=args.web_port,
         timeout=args.timeout,
