@@ -9,7 +9,9 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLE_ITEMS = ("SKILL.md", "scripts", "references", "agents")  # = massgen_skill.setup.installer.BUNDLE_ITEMS
+# The build must not rely on importing the package it builds: tests/test_prepare.py checks this equals
+# massgen_skill.setup.installer.BUNDLE_ITEMS.
+BUNDLE_ITEMS = ("SKILL.md", "scripts", "references", "agents")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
 

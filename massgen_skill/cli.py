@@ -10,6 +10,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from massgen_skill import __version__
 from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
@@ -39,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and our USAGE exit code."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {one_line(message)} (see --help)\n")
         raise SystemExit(int(ExitCode.USAGE))
 

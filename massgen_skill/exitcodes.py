@@ -6,6 +6,7 @@ This is the only place exit codes are decided. massgen's own exit code is never 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import IntEnum
 
 
@@ -27,7 +28,7 @@ class ExitCode(IntEnum):
     SERVER_ERROR = 14  # review server answered 4xx/5xx or something that is not JSON
     NO_REVIEW = 15  # no review is pending (already decided, timed out, or never opened)
     REFUSED = 16  # we refused to act (non-loopback URL, unknown file, finished run, …)
-    # 17 is reserved for port-busy
+    PORT_BUSY = 17  # massgen could not bind its web UI port (another process took it)
     LOST = 18  # the supervising wrapper is gone (killed) while the run was active: how it ended is unknown
 
 
@@ -49,6 +50,7 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.SERVER_ERROR: "review server answered with an error or non-JSON",
     ExitCode.NO_REVIEW: "no review is pending",
     ExitCode.REFUSED: "refused: the request was unsafe or does not apply",
+    ExitCode.PORT_BUSY: "massgen could not bind its web UI port (taken by another process)",
     ExitCode.LOST: "lost: the supervising wrapper is gone; `massgen-skill stop RUN` cleans up",
 }
 
@@ -61,6 +63,7 @@ RESULT_WORDS: dict[ExitCode, str] = {
     ExitCode.STOPPED: "stopped",
     ExitCode.CRASHED: "crashed",
     ExitCode.LOST: "lost",
+    ExitCode.PORT_BUSY: "port-busy",
     ExitCode.MASSGEN_CONFIG: "config-error",
     ExitCode.USAGE: "usage-error",
     ExitCode.ENV_NOT_READY: "env-not-ready",
@@ -77,6 +80,7 @@ RESULT_MEANINGS: dict[ExitCode, str] = {
     ExitCode.STOPPED: "stopped (signal or `stop`); an answer written before is on `PARTIAL_ANSWER:`",
     ExitCode.CRASHED: "massgen died (exception, killed by a signal)",
     ExitCode.LOST: "the supervising wrapper was killed while the run was active; `stop RUN` cleans up",
+    ExitCode.PORT_BUSY: "massgen could not bind its web UI port (another process took it); the port is named",
 }
 
 
@@ -87,9 +91,14 @@ def outcome_table() -> str:
     return "\n".join(rows)
 
 
-def exit_code_table() -> str:
-    """The table printed in --help epilogs and the README."""
-    return "\n".join(f"  {int(code):>2}  {text}" for code, text in EXIT_CODE_HELP.items())
+def exit_code_table(
+    codes: Iterable[ExitCode] | None = None, notes: Mapping[ExitCode, str] | None = None
+) -> str:
+    """The table printed in --help epilogs and the README: every code, or only `codes`; `notes` replace the
+    general text of a code with what it means for one command (the number still comes from here)."""
+    chosen = EXIT_CODE_HELP if codes is None else {code: EXIT_CODE_HELP[code] for code in codes}
+    notes = notes or {}
+    return "\n".join(f"  {int(code):>2}  {notes.get(code, text)}" for code, text in chosen.items())
 
 
 class SkillError(Exception):

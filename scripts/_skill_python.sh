@@ -19,7 +19,8 @@ skill_python() {  # sets $python
   elif hash massgen 2>/dev/null; then
     candidate=${BASH_CMDS[massgen]}
   fi
-  if [ -n "$candidate" ] && [ -r "$candidate" ]; then
+  # -f first: reading the shebang of a FIFO or a device (MASSGEN_BIN=/dev/zero) would hang or never end.
+  if [ -n "$candidate" ] && [ -f "$candidate" ] && [ -r "$candidate" ]; then
     IFS= read -r first < "$candidate" || true
     interp=${first#\#!}
     interp=${interp%% *}

@@ -8,26 +8,42 @@ import shlex
 from pathlib import Path
 
 import pytest
+from runtools import free_port
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.prepare import ports
 
-WEB = ["--web", "--no-browser", "--web-port", "8000"]
-BASE = ["massgen", "--automation", "--no-parse-at-references"]
+FLAGS = ["--automation", "--no-parse-at-references"]
+
+
+def web() -> list[str]:
+    return ["--web", "--no-browser", "--web-port", str(ports.DEFAULT_WEB_PORT)]
+
+
+def base() -> list[str]:
+    """The program (the fake massgen on PATH) and the flags every command starts with."""
+    return [str(Path(os.environ["PATH"]) / "massgen"), *FLAGS]
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty project as cwd, no massgen anywhere (PATH is an empty folder), a private HOME."""
+    """An empty project as cwd, a `massgen` on PATH that must never run, a user config in a private HOME,
+    private port reservations and a default port that is free (8000 itself may be busy on this machine)."""
     folder = tmp_path / "project"
     folder.mkdir()
     (tmp_path / "bin").mkdir()
-    (tmp_path / "home").mkdir()
+    config = tmp_path / "home" / ".config" / "massgen" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("agents: []\n")
     monkeypatch.chdir(folder)
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setattr(ports, "DEFAULT_WEB_PORT", free_port())
     for name in ("MASSGEN_BIN", "MASSGEN_SKILL_PYTHON"):
         monkeypatch.delenv(name, raising=False)
+    fake_massgen(folder)
     return folder
 
 
@@ -62,9 +78,8 @@ def test_dry_run_prints_a_command_that_splits_back(project: Path, capsys: pytest
     assert main(["run", "--dry-run", "task"]) == 0
     captured = capsys.readouterr()
     (command,) = captured.out.splitlines()
-    assert shlex.split(command) == [*BASE, *WEB, "--", "task"]
+    assert shlex.split(command) == [*base(), *web(), "--", "task"]
     assert "mode general" in captured.err  # the reasons go to stderr
-    assert "massgen not found" in captured.err  # noted, not fatal, in a dry run
 
 
 @pytest.mark.parametrize(
@@ -96,10 +111,10 @@ def test_dry_run_json_has_reasons(project: Path, capsys: pytest.CaptureFixture[s
         "cwd context ro: the task refers to the project ('src/app.py') but asks for no change",
         "criteria preset evaluation: evaluate mode without custom criteria",
     ]
-    assert data["web"] is True and data["web_port"] == 8000 and data["review_gate"] is False
+    assert data["web"] is True and data["web_port"] == ports.DEFAULT_WEB_PORT and data["review_gate"] is False
     assert data["argv"] == [
-        *BASE,
-        *WEB,
+        *base(),
+        *web(),
         "--cwd-context",
         "ro",
         "--checklist-criteria-preset",
@@ -137,9 +152,6 @@ def test_dry_run_in_a_read_only_project(project: Path, capsys: pytest.CaptureFix
 
 def test_dry_run_finds_massgen_but_never_runs_it(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     trace = fake_massgen(project)
-    config = project.parent / "home" / ".config" / "massgen" / "config.yaml"
-    config.parent.mkdir(parents=True)
-    config.write_text("agents: []\n")
     data = run_json(capsys, "task")
     assert data["argv"][0] == str(project.parent / "bin" / "massgen")
     assert not trace.exists()
@@ -173,7 +185,7 @@ def test_arguments_after_the_task(project: Path, capsys: pytest.CaptureFixture[s
 def test_help_after_double_dash_is_the_task(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "--", "--help")
     assert data["argv"][-2:] == ["--", "--help"]
-    assert data["argv"][: len(BASE)] == BASE
+    assert data["argv"][: len(base())] == base()
 
 
 @pytest.mark.parametrize(
@@ -231,11 +243,11 @@ def test_errors_with_json_print_an_error_object(project: Path, capsys: pytest.Ca
 def test_execute_plan_needs_no_task(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "--mode", "execute-plan")
     inbox = data["argv"][-1]
-    assert data["argv"] == [*BASE, "--execute-plan", "latest", "--cwd-context", "rw", "--inbox-dir", inbox]
+    assert data["argv"] == [*base(), "--execute-plan", "latest", "--cwd-context", "rw", "--inbox-dir", inbox]
     assert data["needs_confirmation"] is True  # rw chosen by auto, no review gate (issue 12)
     assert data["web"] is False
     data = run_json(capsys, "--mode", "execute-spec", "--target", "plan_1", "--cwd-context", "none")
-    assert data["argv"][:-2] == [*BASE, "--execute-spec", "plan_1"]
+    assert data["argv"][:-2] == [*base(), "--execute-spec", "plan_1"]
 
 
 TASK_BYTES = b"first line\n$(touch pwned)\n`touch pwned2`\n'single' \"double\" \\ * ?\n\ttabbed \xc3\xa9\n"

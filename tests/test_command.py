@@ -317,10 +317,10 @@ def test_config_comes_right_after_the_automation_flags(web: bool | None) -> None
 
 
 def test_custom_web_port() -> None:
-    command = build(decision(cwd="rw"), RunOptions(task=TASK, web_port=57907))
+    command = build(decision(cwd="rw"), RunOptions(task=TASK), 57907)
     assert list(command.args) == expected_args("general", True, "rw", port=57907)
     assert command.web_port == 57907 and command.review_gate
-    cli = build(decision(cwd="rw"), RunOptions(task=TASK, web=False, web_port=57907))
+    cli = build(decision(cwd="rw"), RunOptions(task=TASK, web=False), 57907)
     assert "--web-port" not in cli.args and cli.web_port is None
 
 

@@ -269,8 +269,8 @@ def test_run_refuses_with_the_same_reason_doctor_gives(
     assert main(["run", "--no-web", "What is 6 times 7?"]) == ExitCode.ENV_NOT_READY
     reason = " ".join(found["mcp"]["detail"].split())  # errors are printed as one line
     assert f"massgen-skill: error: {reason}" in capsys.readouterr().err
-    assert main(["run", "--no-web", "--dry-run", "What is 6 times 7?"]) == 0
-    assert f"note: {found['mcp']['detail']}" in capsys.readouterr().err
+    assert main(["run", "--no-web", "--dry-run", "What is 6 times 7?"]) == ExitCode.ENV_NOT_READY
+    assert f"massgen-skill: error: {reason}" in capsys.readouterr().err  # a dry run checks the same
     assert not any("What is 6 times 7?" in e["argv"] for e in fake_massgen.read_argv_log())
 
 

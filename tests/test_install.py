@@ -324,6 +324,9 @@ def test_installed_run_script_works_from_another_folder_with_only_the_fake_massg
     dest = home / USER_DIRS["codex"]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    config = home / ".config" / "massgen" / "config.yaml"  # a dry run checks for one, as a run does
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("agents: []\n")
     env = {
         k: v
         for k, v in fake_massgen.env().items()
@@ -345,7 +348,6 @@ def test_installed_run_script_works_from_another_folder_with_only_the_fake_massg
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert plan["dry_run"] is True and plan["argv"][-1] == "Compare two designs"
-    assert "no massgen config" in done.stderr  # noted, not fatal, in a dry run
     assert not (elsewhere / ".massgen").exists()
 
 

@@ -17,15 +17,21 @@ CONFIRM = "to confirm, run: "
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty project as cwd; the only `massgen` on PATH leaves a trace if anything runs it."""
+    """An empty project as cwd, a user config in a private HOME (a dry run makes the run's checks); the only
+    `massgen` on PATH leaves a trace if anything runs it."""
     folder = tmp_path / "project"
     folder.mkdir()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (tmp_path / "home").mkdir()
+    config = tmp_path / "home" / ".config" / "massgen" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("agents: []\n")
     script = bin_dir / "massgen"
     script.write_text(f"#!/bin/sh\ntouch '{tmp_path / 'massgen-was-run'}'\n")
     script.chmod(0o755)
+    uv = bin_dir / "uv"  # plan-and-execute checks for it (massgen spawns `uv run massgen`)
+    uv.write_text("#!/bin/sh\nexit 0\n")
+    uv.chmod(0o755)
     monkeypatch.chdir(folder)
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -108,9 +108,13 @@ def test_live_check_with_a_massgen_that_never_answers_fails_the_answer_step_and_
     broken.chmod(0o755)
     env = {**os.environ, "MASSGEN_BIN": str(broken), "TMPDIR": str(tmp_path)}
     report = live.live_check(env)
-    assert [(s.name, s.status) for s in report.steps] == [("massgen", "ok"), ("answer", "fail")]
+    assert [(s.name, s.status) for s in report.steps] == [
+        ("massgen", "ok"),
+        ("project", "ok"),
+        ("answer", "fail"),
+    ]
     assert report.exit_code not in (0, ExitCode.INTERNAL)
-    assert "doctor --live --keep" in report.steps[1].fix
+    assert "doctor --live --keep" in report.steps[2].fix
     assert not list(tmp_path.glob("massgen-skill-live-*"))
 
 

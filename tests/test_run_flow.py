@@ -353,10 +353,9 @@ def test_python_module_entry_point_matches_the_shim(fake_massgen, project_dir):
     assert json.loads(done.stdout)["argv"][0].endswith("massgen")
 
 
-def test_dry_run_shows_the_massgen_it_found_even_without_a_config(fake_massgen, tmp_path):
+def test_dry_run_without_a_config_refuses_like_the_real_run(fake_massgen, tmp_path):
     empty = tmp_path / "no-config"
     empty.mkdir()
     done = run_skill(["--dry-run", "--json", "task"], fake_massgen.env(), empty)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["argv"][0] == str(fake_massgen.executable)
-    assert "no massgen config" in done.stderr
+    assert done.returncode == ExitCode.ENV_NOT_READY, done.stderr
+    assert "no massgen config" in json.loads(done.stdout)["error"]

@@ -41,6 +41,18 @@ def project(tmp_path: Path) -> Path:
     return folder
 
 
+def ready(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """`env` plus what a run's pre-flight needs (a dry run checks it too): a `massgen` on PATH that must
+    never run, a user config, private port reservations."""
+    fake = Path(env["PATH"].split(os.pathsep)[0]) / "massgen"
+    fake.write_text(f"#!/bin/sh\ntouch {shlex.quote(str(tmp_path / 'massgen-was-run'))}\n")
+    fake.chmod(0o755)
+    config = Path(env["HOME"]) / ".config" / "massgen" / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("agents: []\n")
+    return {**env, "XDG_RUNTIME_DIR": str(tmp_path / "runtime")}
+
+
 def run(script: Path, args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT
@@ -63,27 +75,30 @@ def test_run_dry_run_from_another_folder(
     tmp_path: Path, env: dict[str, str], project: Path, where: str
 ) -> None:
     skill = REPO if where == "repo" else copy_bundle(tmp_path / "skills")
+    env = ready(env, tmp_path)
     result = run(skill / "scripts" / "massgen_run.sh", ["--dry-run", "Compare two designs"], project, env)
     assert result.returncode == 0, result.stderr
-    assert shlex.split(result.stdout) == [
-        "massgen",
+    words = shlex.split(result.stdout)
+    assert words[:6] == [
+        str(Path(env["PATH"].split(os.pathsep)[0]) / "massgen"),
         "--automation",
         "--no-parse-at-references",
         "--web",
         "--no-browser",
         "--web-port",
-        "8000",
-        "--",
-        "Compare two designs",
     ]
+    assert words[6] == "8000" or f"the web UI uses port {words[6]}" in result.stderr  # 8000 may be taken here
+    assert words[7:] == ["--", "Compare two designs"]
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "massgen-was-run").exists()
     assert sorted(project.iterdir()) == []  # a dry run leaves the project alone
 
 
 def test_run_dry_run_json_with_a_nasty_task(tmp_path: Path, env: dict[str, str], project: Path) -> None:
     skill = copy_bundle(tmp_path / "skills")
     task = "--quick $(touch pwned) `touch pwned2` \"q\" 'q' *\nline 2"
-    result = run(skill / "scripts" / "massgen_run.sh", ["--dry-run", "--json", "--", task], project, env)
+    args = ["--dry-run", "--json", "--", task]
+    result = run(skill / "scripts" / "massgen_run.sh", args, project, ready(env, tmp_path))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["argv"][-2:] == ["--", task]
@@ -118,7 +133,7 @@ def test_skill_sh_lists_commands(tmp_path: Path, env: dict[str, str], project: P
 def test_claudecode_is_unset_and_the_copy_is_used(tmp_path: Path, env: dict[str, str], project: Path) -> None:
     skill = copy_bundle(tmp_path / "skills")
     wrapper, record = recording_python(tmp_path)
-    env = {**env, "MASSGEN_SKILL_PYTHON": str(wrapper), "PYTHONPATH": "/somewhere/else"}
+    env = {**ready(env, tmp_path), "MASSGEN_SKILL_PYTHON": str(wrapper), "PYTHONPATH": "/somewhere/else"}
     result = run(skill / "scripts" / "massgen_run.sh", ["--dry-run", "task"], project, env)
     assert result.returncode == 0, result.stderr
     child = dict(line.split("=", 1) for line in record.read_text().splitlines() if "=" in line)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from massgen_skill.run.records import RunRecord, resolve_run
+
 RUN_HELP = "run id (or a unique prefix), a record path, or 'latest' (default)"
 MAX_SECONDS = 1e9  # time.sleep and socket timeouts overflow beyond this
 
@@ -65,7 +67,5 @@ def project_dir(args: argparse.Namespace) -> Path:
     return project_root(Path(args.project))
 
 
-def resolve(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from massgen_skill.run.records import resolve_run
-
+def resolve(args: argparse.Namespace) -> RunRecord:
     return resolve_run(args.run_ref, project_dir(args))

@@ -5,14 +5,30 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from massgen_skill.exitcodes import ExitCode
+from massgen_skill.exitcodes import ExitCode, exit_code_table
+from massgen_skill.massgen import flags
+from massgen_skill.output import one_line, print_json
+from massgen_skill.prepare import criteria
+from massgen_skill.prepare.criteria import PRESETS, CriteriaReport, translate
 
-if TYPE_CHECKING:
-    from massgen_skill.prepare.criteria import CriteriaReport
+_CHECK_CODES = exit_code_table(
+    (ExitCode.OK, ExitCode.INVALID_INPUT),
+    {
+        ExitCode.OK: "valid (warnings may have been printed)",
+        ExitCode.INVALID_INPUT: "invalid: one line per problem, or one line when the file is missing, "
+        "not a regular file, not UTF-8, not JSON or > 1 MiB",
+    },
+)
+_TRANSLATE_CODES = exit_code_table(
+    (ExitCode.OK, ExitCode.INVALID_INPUT),
+    {
+        ExitCode.OK: "translated",
+        ExitCode.INVALID_INPUT: "the file is invalid (`massgen-skill criteria check FILE` says why)",
+    },
+)
 
-_CHECK_EPILOG = """\
+_CHECK_EPILOG = f"""\
 Checks a criteria file against the skill's format and rules, and reports every problem at once.
 Each problem names its JSON path, what was found and what is expected. Warnings do not fail the check.
 
@@ -21,11 +37,10 @@ examples:
   massgen-skill criteria check criteria.json --json
 
 exit codes:
-  0  valid (warnings may have been printed)
-  3  invalid: one line per problem, or one line when the file is missing, not UTF-8, not JSON or > 1 MiB
+{_CHECK_CODES}
 """
 
-_TRANSLATE_EPILOG = """\
+_TRANSLATE_EPILOG = f"""\
 Prints the file as massgen 0.1.97 can read it: every value a string, the anti-patterns folded into each
 criterion's text, the aspiration folded into the primary criterion's text. `massgen-skill run` does this
 by itself; this command shows what the team will be given.
@@ -35,8 +50,7 @@ examples:
   massgen-skill criteria translate criteria.json --json   # wrapped with ok, path and warnings
 
 exit codes:
-  0  translated
-  3  the file is invalid (run `massgen-skill criteria check FILE` for the details)
+{_TRANSLATE_CODES}
 """
 
 _PRESETS_EPILOG = """\
@@ -83,8 +97,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "presets":
         return _presets(args.json)
-    from massgen_skill.prepare import criteria
-
     report = criteria.load_criteria(args.file)
     if args.action == "check":
         return _check(report, args.json)
@@ -103,16 +115,12 @@ def _report_json(report: CriteriaReport) -> dict[str, object]:
 
 def _print_issues(report: CriteriaReport) -> None:
     """One line per problem on stderr: `error: criteria[2].category: found …, expected …`."""
-    from massgen_skill.output import one_line
-
     for issue in [*report.errors, *report.warnings]:
         sys.stderr.write(f"{issue.severity}: {one_line(str(issue), 1000)}\n")
     sys.stderr.flush()
 
 
 def _check(report: CriteriaReport, as_json: bool) -> int:
-    from massgen_skill.output import print_json
-
     if as_json:
         print_json(_report_json(report))
     else:
@@ -120,8 +128,7 @@ def _check(report: CriteriaReport, as_json: bool) -> int:
         warnings = f"{len(report.warnings)} warning{'s' if len(report.warnings) != 1 else ''}"
         if report.ok:
             counts = ", ".join(
-                f"{sum(c.category == name for c in report.criteria)} {name}"
-                for name in ("primary", "standard", "stretch")
+                f"{sum(c.category == name for c in report.criteria)} {name}" for name in criteria.CATEGORIES
             )
             print(f"{report.path}: valid, {len(report.criteria)} criteria ({counts}), {warnings}")
         else:
@@ -131,9 +138,6 @@ def _check(report: CriteriaReport, as_json: bool) -> int:
 
 
 def _translate(report: CriteriaReport, as_json: bool) -> int:
-    from massgen_skill.output import print_json
-    from massgen_skill.prepare.criteria import translate
-
     if not report.ok:
         if as_json:
             print_json(_report_json(report))
@@ -150,10 +154,6 @@ def _translate(report: CriteriaReport, as_json: bool) -> int:
 
 
 def _presets(as_json: bool) -> int:
-    from massgen_skill.massgen import flags
-    from massgen_skill.output import print_json
-    from massgen_skill.prepare.criteria import PRESETS
-
     if as_json:
         print_json(
             {

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from massgen_skill import __version__
-from massgen_skill.exitcodes import ExitCode
+from massgen_skill.exitcodes import ExitCode, exit_code_table
 from massgen_skill.massgen.config import SETUP_GUIDE, ConfigChoice
 from massgen_skill.massgen.inspection import VALIDATE_TIMEOUT, probe_versions, validate_config
 from massgen_skill.massgen.program import MassgenProgram, installed_version
@@ -15,20 +15,27 @@ from massgen_skill.output import print_json
 from massgen_skill.prepare import checks
 from massgen_skill.setup.live import LIVE_BUDGET, live_check
 
-EPILOG = """\
-Checks, in order: massgen found (MASSGEN_BIN, PATH, `uv run`, uvx) · its version (package metadata, never
-`massgen --version`) · the mcp>=2 import break · a config found · the config valid (`massgen --validate`,
-~15 s) · API-key variable NAMES (environment and massgen's .env files; values are never read out) · the web
-port · git (review of file changes) · uv (--mode plan-and-execute).
-`run` repeats the fast ones (massgen found, mcp, config found) before every launch.
+_CODES = exit_code_table(
+    (ExitCode.OK, ExitCode.ENV_NOT_READY),
+    {
+        ExitCode.OK: "a run can start (warnings may remain); with --live: every step passed",
+        ExitCode.ENV_NOT_READY: "not ready: each failing check prints `fix: <command>`",
+    },
+)
+EPILOG = f"""\
+Checks, in order: massgen found (MASSGEN_BIN, PATH, the private environment, `uv run`, uvx) · its version
+(package metadata, never `massgen --version`) · the mcp>=2 import break · a config found · the config valid
+(`massgen --validate`, ~15 s) · API-key variable NAMES (environment and massgen's .env files; values are
+never read out) · the web port · git (review of file changes) · uv (--mode plan-and-execute).
+`run` and `run --dry-run` repeat the fast ones (massgen found, mcp, config found, uv for plan-and-execute)
+before every launch.
 
 --live proves the whole chain without keys or network: the real massgen, through this skill's own run,
 review and stop, against the scripted model server shipped in the package, in a temporary folder (never
 your project): a team answers, a review round lands a file, a stopped run leaves nothing (≤ 3 minutes).
 
 exit codes:
-   0  a run can start (warnings may remain); with --live: every step passed
-   5  not ready: each failing check prints `fix: <command>`
+{_CODES}
    *  with --live: the failing step's own exit code (see `massgen-skill --help`)
 
 examples:
@@ -87,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         config_check,
         valid,
         checks.check_api_keys(config, cwd, env),
-        checks.check_web_port(cwd),
+        checks.check_web_port(),
         checks.check_tool("git", "needed to review the team's file changes (--cwd-context rw)", env),
         checks.check_tool("uv", "needed by --mode plan-and-execute", env),
     ]

@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from massgen_skill.commands._common import positive_int, seconds
 from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError, exit_code_table
 from massgen_skill.massgen import flags
-from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, EXECUTE_MODES, MODES
+from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
+from massgen_skill.prepare.plan import RunPlan, execute, plan_run
+from massgen_skill.prepare.request import DEFAULT_STOP_GRACE, RunRequest
+from massgen_skill.run.detach import detach, output_path
+from massgen_skill.run.relay import Emitter
 
-if TYPE_CHECKING:
-    from massgen_skill.prepare.plan import PreparedRun
+RESULT_CHOICES = "|".join(RESULT_WORDS.values())
 
 EPILOG = f"""\
 The task is the last argument; a task that starts with "-" goes after "--". Options after the task are an
@@ -34,7 +37,7 @@ relayed lines (stdout, one per line; --json: one JSON object per line):
   WARNING: <text>        e.g. a plan/spec run whose team wrote no project_plan.json / project_spec.json
   WRITE_ERROR: <what>    a file we could not write (disk full, read-only); the run went on
   REASON: <text>         why, when the result is not ok
-  RESULT: {"|".join(RESULT_WORDS.values())}
+  RESULT: {RESULT_CHOICES}
 
 --detach: prints RUN_ID, RUN_DIR and OUTPUT (a file with the lines above; diagnostics go to wrapper.err
 beside it) once the record exists and massgen has been launched, then exits 0; follow the run with
@@ -76,7 +79,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     web.add_argument("--web", dest="web", action="store_true", default=None, help="force the web UI")
     web.add_argument("--no-web", dest="web", action="store_false", help="CLI path, no web UI, no review gate")
     parser.add_argument(
-        "--web-port", type=int, metavar="PORT", help="web UI port (default 8000, else a free one)"
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help=f"web UI port (default {flags.DEFAULT_WEB_PORT} when free, else a free one)",
     )
     parser.add_argument("--timeout", type=int, metavar="SECONDS", help="massgen orchestrator time limit")
     parser.add_argument("--quick", action="store_true", help="one answer each, no final presentation")
@@ -89,7 +95,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--single-agent", nargs="?", const="", metavar="ID", help="one agent only")
     parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
     parser.add_argument(
-        "--stop-grace", type=seconds, default=5.0, metavar="S", help="seconds between stop signals"
+        "--stop-grace",
+        type=seconds,
+        default=DEFAULT_STOP_GRACE,
+        metavar="S",
+        help=f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
     parser.add_argument(
@@ -124,32 +134,68 @@ def _check_nothing_after_task(argv: list[str], task: str | None) -> None:
         )
 
 
+def _given(value: str | None, flag: str) -> str | None:
+    if value == "":  # an empty name would silently mean the current folder, or massgen's own lookup
+        raise SkillError(f"{flag}: expected a file name, got an empty string")
+    return value
+
+
+def _path(value: str | None, flag: str) -> Path | None:
+    return Path(value) if _given(value, flag) is not None else None
+
+
+def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
+    """The typed request the core works from: the Namespace stops here."""
+    return RunRequest(
+        task=task,
+        cwd=cwd,
+        mode=args.mode,
+        target=args.target,
+        cwd_context=args.cwd_context,
+        criteria=_path(args.criteria, "--criteria"),
+        preset=args.preset,
+        config=_given(args.config, "--config"),
+        web=args.web,
+        web_port=args.web_port,
+        timeout=args.timeout,
+        quick=args.quick,
+        personas=args.personas,
+        plan_depth=args.plan_depth,
+        plan_thoroughness=args.plan_thoroughness,
+        plan_steps=args.plan_steps,
+        plan_chunks=args.plan_chunks,
+        coordination_mode=args.coordination_mode,
+        single_agent=args.single_agent,
+        output_file=_path(args.output_file, "--output-file"),
+        stop_grace=args.stop_grace,
+        dry_run=args.dry_run,
+        json=args.json,
+        detach=args.detach,
+        raw_argv=tuple(args.raw_argv),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.prepare.plan import execute, plan_run
-
     _check_nothing_after_task(args.raw_argv, args.task)
-    task = _read_task(args)
-    if args.mode not in EXECUTE_MODES and args.target:
-        raise SkillError("--target only applies to --mode execute-plan or execute-spec")
-    if args.timeout is not None and args.timeout <= 0:
-        raise SkillError(f"--timeout: expected seconds > 0, got {args.timeout}")
-    if args.web_port is not None and not 0 < args.web_port < 65536:  # bind() would overflow
-        raise SkillError(f"--web-port {args.web_port}: not a TCP port (1-65535)")
-    prepared = plan_run(args, task, Path(os.getcwd()))
-    if args.detach and not args.dry_run:
-        return _detach(prepared)
-    return execute(prepared)
+    request = request_from(args, _read_task(args), Path(os.getcwd()))
+    plan = plan_run(request)
+    if request.detach and not request.dry_run:
+        return _detach(plan)
+    return execute(plan)
 
 
-def _detach(prepared: PreparedRun) -> int:
+def _detach(plan: RunPlan) -> int:
     """Supervise in the background; print where the run is once the record exists and massgen runs."""
-    from massgen_skill.prepare.plan import execute
-    from massgen_skill.run.detach import detach, output_path
-    from massgen_skill.run.relay import Emitter
+    record = plan.record
 
-    detach(prepared.record, lambda ready: execute(prepared, ready))
-    emit = Emitter(prepared.args.json)
-    emit.line("RUN_ID", prepared.record.run_id)
-    emit.line("RUN_DIR", str(prepared.record.run_dir))
-    emit.line("OUTPUT", str(output_path(prepared.record)))
+    def supervise(ready: Callable[[], None]) -> int:
+        if plan.port and plan.port.reservation:
+            plan.port.reservation.adopt()  # the background process holds the port from now on
+        return execute(plan, ready)
+
+    detach(record, supervise)
+    emit = Emitter(plan.request.json)
+    emit.line("RUN_ID", record.run_id)
+    emit.line("RUN_DIR", str(record.run_dir))
+    emit.line("OUTPUT", str(output_path(record)))
     return int(ExitCode.OK)

@@ -18,8 +18,8 @@ a team that only answers and votes never sees it. `status` and `result` report m
 Only runs launched without the web UI have an inbox: massgen ignores --inbox-dir under --web.
 Without --agent every agent gets it.
 
-Refused (exit 16) for a finished, stopped or lost run and for a web-mode run; an empty message is a usage
-error (exit 2).
+Refused (exit {int(ExitCode.REFUSED)}) for a finished, stopped or lost run and for a web-mode run; an empty
+message is a usage error (exit {int(ExitCode.USAGE)}).
 
 examples:
   massgen-skill steer "Focus on the error handling, skip the UI"

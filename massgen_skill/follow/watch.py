@@ -262,7 +262,7 @@ def _running(pid: int, start: int | None) -> bool:
 
 def _log_dir_created(root: Path) -> float | None:
     """Creation time of log_<YYYYMMDD_HHMMSS_ffffff> from its name (local time), else its ctime."""
-    stamp = root.name.removeprefix(layout.LOG_DIR_PREFIX)
+    stamp = root.name.removeprefix(layout.ROOT_PREFIX)
     try:
         base = time.mktime(time.strptime(stamp[:15], "%Y%m%d_%H%M%S"))
         return base + (int(stamp[16:22]) / 1e6 if len(stamp) >= 22 else 0.0)

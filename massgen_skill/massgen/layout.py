@@ -35,8 +35,7 @@ MASSGEN_DEBUG_LOG_FILE = "massgen_debug.log"
 VOTE_FILE = "vote.json"
 EXECUTION_TRACE_FILE = "execution_trace.md"
 
-_ROOT_PREFIX = "log_"
-LOG_DIR_PREFIX = _ROOT_PREFIX  # a session root is named log_<YYYYMMDD_HHMMSS_ffffff>
+ROOT_PREFIX = "log_"  # a session root is <LOGS_SUBDIR>/log_<ts>
 _TURN = re.compile(r"^turn_(\d+)$")
 _ATTEMPT = re.compile(r"^attempt_(\d+)$")
 ANSWER_DIR_RE = re.compile(r"^\d{8}_\d{6}_\d{6}$")  # <agent_id>/<YYYYMMDD_HHMMSS_ffffff>/: one answer
@@ -56,13 +55,13 @@ def session_root(path: Path) -> Path:
     path = path.resolve() if not path.is_absolute() else path
     roots = []
     for candidate in (path, *path.parents):
-        if candidate.name.startswith(_ROOT_PREFIX) and candidate.parent.name == LOGS_SUBDIR.name:
+        if candidate.name.startswith(ROOT_PREFIX) and candidate.parent.name == LOGS_SUBDIR.name:
             return candidate
         if _ATTEMPT.match(candidate.name) and _TURN.match(candidate.parent.name):
             roots.append(candidate.parent.parent)
         elif _TURN.match(candidate.name):
             roots.append(candidate.parent)
-        if roots and roots[-1].name.startswith(_ROOT_PREFIX):
+        if roots and roots[-1].name.startswith(ROOT_PREFIX):
             return roots[-1]
     # A log_<ts> root is preferred above: a folder named turn_<N> above the project
     # (~/turn_1/project/.massgen/…) is not part of the log tree.
@@ -71,7 +70,7 @@ def session_root(path: Path) -> Path:
 
 def is_session_root(path: Path) -> bool:
     """A `log_<ts>` folder in a `massgen_logs` folder (by name only)."""
-    return path.name.startswith(_ROOT_PREFIX) and path.parent.name == LOGS_SUBDIR.name
+    return path.name.startswith(ROOT_PREFIX) and path.parent.name == LOGS_SUBDIR.name
 
 
 def turns(root: Path) -> list[tuple[int, Path]]:
@@ -119,3 +118,11 @@ def inside(path: Path, root: Path) -> bool:
     except (ValueError, OSError):
         return False
     return True
+
+
+def same_path(a: str | Path, b: str | Path) -> bool:
+    """True when `a` and `b` name the same place (both resolved, symlinks followed)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return False

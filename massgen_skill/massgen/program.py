@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +31,25 @@ class MassgenProgram:
     interpreter: str | None  # the Python that runs it (from its shebang)
 
 
-def _shebang_python(script: Path) -> str | None:
+def _first_line(script: Path) -> str | None:
+    """The first line of a regular file; None for anything else. A FIFO or device (MASSGEN_BIN=/dev/zero)
+    must not hang us: the open does not wait for a writer and the type is checked before reading."""
     try:
-        with open(script, "rb") as handle:
-            first = handle.readline(512).decode("utf-8", "replace").strip()
+        fd = os.open(script, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
+        return None
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        try:
+            return handle.readline(512).decode("utf-8", "replace").strip()
+        except OSError:
+            return None
+
+
+def _shebang_python(script: Path) -> str | None:
+    first = _first_line(script)
+    if first is None:
         return None
     if not first.startswith("#!"):
         return None

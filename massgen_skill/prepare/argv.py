@@ -32,7 +32,6 @@ class RunOptions:
     config: str | None = None
     criteria_file: str | None = None  # the translated, massgen-safe file
     web: bool | None = None  # None: web UI unless something needs the CLI path
-    web_port: int = flags.DEFAULT_WEB_PORT
     orchestrator_timeout: int | None = None
     quick: bool = False
     personas: str | None = None
@@ -118,47 +117,63 @@ def _check_combinations(options: RunOptions) -> None:
         )
 
 
-def build(decision: Decision, options: RunOptions) -> MassgenCommand:
+@dataclass(frozen=True)
+class Shape:
+    """Web or CLI path, decided before any port is chosen (only web runs need one)."""
+
+    web: bool
+    review_gate: bool
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def shape(decision: Decision, options: RunOptions) -> Shape:
+    """Check the task and flag combinations, then decide web vs CLI and say why."""
     _check_task(decision, options.task)
     _check_combinations(options)
-    pairs = _job_flags(decision, options)
-    cli_only = _cli_only(pairs)
-    notes: list[str] = []
-    warnings: list[str] = []
+    cli_only = _cli_only(_job_flags(decision, options))
     if options.web is True and cli_only:
         raise SkillError(
             f"--web cannot be combined with {', '.join(cli_only)}: massgen 0.1.97 ignores "
             "them in web mode; drop --web (or those options)"
         )
     web = options.web is not False and not cli_only
+    notes: list[str] = []
     if options.web is None and cli_only:
         notes.append(
             f"web UI off: massgen ignores {', '.join(cli_only)} in web mode, so this run uses the CLI path"
         )
     review_gate = web and decision.cwd_context == "rw"
+    warnings: list[str] = []
     if decision.cwd_context == "rw" and not review_gate:
         warnings.append(
             "no review gate: without the web UI the team's file changes land in the project directly"
         )
+    return Shape(web, review_gate, tuple(notes), tuple(warnings))
 
+
+def build(decision: Decision, options: RunOptions, web_port: int | None = None) -> MassgenCommand:
+    """The argv, built once: `web_port` is the port chosen for a web run (the default port when omitted)."""
+    how = shape(decision, options)
+    port = (web_port or flags.DEFAULT_WEB_PORT) if how.web else None
     args: list[str] = [flags.AUTOMATION, flags.NO_PARSE_AT_REFERENCES]
     if options.config:
         args += [flags.CONFIG, options.config]
-    if web:
-        args += [flags.WEB, flags.NO_BROWSER, flags.WEB_PORT, str(options.web_port)]
-        if review_gate:
+    if how.web:
+        args += [flags.WEB, flags.NO_BROWSER, flags.WEB_PORT, str(port)]
+        if how.review_gate:
             args.append(flags.WEB_REVIEW)
-    for flag, value in pairs:
+    for flag, value in _job_flags(decision, options):
         args += [flag] if value is None else [flag, value]
-    if not web and options.inbox_dir:
+    if not how.web and options.inbox_dir:
         args += [flags.INBOX_DIR, options.inbox_dir]
     if options.task:
         args += ["--", options.task]  # after "--" the task is data, even when it starts with "-"
     return MassgenCommand(
         args=tuple(args),
-        web=web,
-        web_port=options.web_port if web else None,
-        review_gate=review_gate,
-        notes=tuple(notes),
-        warnings=tuple(warnings),
+        web=how.web,
+        web_port=port,
+        review_gate=how.review_gate,
+        notes=how.notes,
+        warnings=how.warnings,
     )

@@ -26,6 +26,7 @@ from massgen_skill.massgen.program import (
     find_massgen,
     installed_version,
 )
+from massgen_skill.prepare import ports
 
 OK = "ok"
 WARN = "warn"  # a run can start, but something may bite later
@@ -37,6 +38,7 @@ LOGIN_BACKENDS = frozenset({"claude_code", "codex", "gemini_cli"})
 # `.env` files massgen reads at start (contract §0), besides the one in its package folder.
 HOME_ENV_FILES = (Path(".massgen") / ".env", Path(".config") / "massgen" / ".env")
 PROJECT_ENV_FILES = (Path("configs") / ".env", Path(".env"))
+UV_MODE = "plan-and-execute"  # the mode whose massgen spawns `uv run massgen`
 
 
 @dataclass(frozen=True)
@@ -131,13 +133,33 @@ def check_config(
     return Check("config", OK, f"{choice.path} ({choice.how})"), choice
 
 
-def launch_checks(explicit_config: str | None, cwd: Path, env: Mapping[str, str] | None = None) -> Readiness:
-    """What `run` checks before every launch: massgen found, importable (mcp), a config found. No process."""
+def check_uv_for(mode: str, env: Mapping[str, str]) -> Check:
+    """plan-and-execute: massgen runs its planning phase as `uv run massgen`, so uv must be on PATH."""
+    if mode != UV_MODE:
+        return Check("uv", SKIP, f"only --mode {UV_MODE} needs it")
+    found = shutil.which("uv", path=env.get("PATH", os.defpath))
+    if found:
+        return Check("uv", OK, found)
+    return Check(
+        "uv",
+        FAIL,
+        f"--mode {UV_MODE} needs uv on PATH: massgen starts its planning phase as `uv run massgen`",
+        _install_fix("uv"),
+    )
+
+
+def launch_checks(
+    explicit_config: str | None, cwd: Path, env: Mapping[str, str] | None = None, mode: str | None = None
+) -> Readiness:
+    """What `run` (and its dry run) checks before every launch: massgen found, importable (mcp), a config
+    found, and uv when the mode needs it. No process is started."""
     env = os.environ if env is None else env
     readiness = Readiness()
     massgen, readiness.program = check_massgen(env, cwd)
     config, readiness.config = check_config(explicit_config, cwd, env)
     readiness.checks = [massgen, check_mcp(readiness.program), config]
+    if mode is not None:
+        readiness.checks.append(check_uv_for(mode, env))
     return readiness
 
 
@@ -266,25 +288,14 @@ def check_api_keys(config: ConfigChoice | None, cwd: Path, env: Mapping[str, str
     return Check("api keys", OK, present)
 
 
-def claimed_ports(cwd: Path) -> list[int]:
-    """Web ports of this project's live runs (massgen binds ~15 s after launch: a bind test alone races)."""
-    from massgen_skill.run import records
-
-    live = (r for r in records.list_records(cwd) if records.effective_state(r) in records.ACTIVE_STATES)
-    return [r.web_port for r in live if r.web_port]
-
-
-def check_web_port(cwd: Path) -> Check:
-    from massgen_skill.massgen.flags import DEFAULT_WEB_PORT
-    from massgen_skill.prepare.ports import choose
-
+def check_web_port() -> Check:
     try:
-        port, note = choose(None, claimed_ports(cwd))
+        choice = ports.choose(None, reserve=False)
     except SkillError as error:
         return Check("web port", WARN, error.message, "stop finished web runs, or run with --no-web")
-    if note:
-        return Check("web port", OK, f"{DEFAULT_WEB_PORT} is taken; a web run would use {port}")
-    return Check("web port", OK, f"{port} free")
+    if choice.note:
+        return Check("web port", OK, f"{ports.DEFAULT_WEB_PORT} is taken; a web run would use {choice.port}")
+    return Check("web port", OK, f"{choice.port} free")
 
 
 def _install_fix(tool: str) -> str:

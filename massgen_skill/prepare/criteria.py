@@ -11,7 +11,9 @@ never passes the user's file: `prepare_for_massgen` writes a translated copy in 
 string, the anti-patterns are folded into each criterion's text and the aspiration into the primary
 criterion's text.
 
-`jsonschema` is imported inside functions: `massgen-skill run` must start fast.
+massgen 0.1.97 itself is lenient (contract §6): any category (`must`/`core` → standard, `could` → stretch,
+anything else or none → standard), several primaries, no anti-patterns. So are we: what massgen accepts is
+accepted and translated the way massgen reads it, with a warning that says how it was read.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,15 +47,19 @@ PRESETS: dict[str, int] = {
 }
 
 PRIMARY = "primary"
-CATEGORIES: tuple[str, ...] = (PRIMARY, "standard", "stretch")
+CATEGORIES: tuple[str, ...] = (PRIMARY, "standard", "stretch")  # ours, in the file format
 TEXT_ALIASES: tuple[str, ...] = ("description", "name")  # massgen reads these when `text` is absent, in order
 MAX_BYTES = 1024 * 1024
 RECOMMENDED_MIN, RECOMMENDED_MAX = 4, 7
 TRANSLATED_NAME = "eval_criteria.json"  # the file `prepare_for_massgen` writes into its dest_dir
 SCHEMA_NAME = "criteria.schema.json"
 
-# How massgen would read categories outside our three (contract §6), for a hint in the error message.
-_MASSGEN_READS_AS = {"must": "standard", "core": "standard", "should": "standard", "could": "stretch"}
+STANDARD = "standard"
+# massgen's legacy category names (contract §6, `criteria_from_inline`); anything else, or none: standard.
+LEGACY_CATEGORIES = {"must": STANDARD, "core": STANDARD, "could": "stretch"}
+ANTI_PATTERNS_MIN, ANTI_PATTERNS_MAX = 2, 4
+CRITERION_KEYS = ("text", "category", "anti_patterns", "verify_by")
+TOP_KEYS = ("aspiration", "criteria")
 # Canonical key order, used to sort issues into reading order.
 _KEY_ORDER = ("aspiration", "criteria", "text", "category", "anti_patterns", "verify_by")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -125,16 +134,27 @@ def check_preset(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
-    """The JSON Schema shipped in the package (works from a checkout on PYTHONPATH and when installed)."""
-    beside = Path(__file__).with_name(SCHEMA_NAME)
-    if beside.is_file():  # a checkout or a plain install: no need to import importlib.resources (slow)
-        text = beside.read_text(encoding="utf-8")
-    else:  # e.g. a zip import
-        from importlib import resources
-
-        text = resources.files("massgen_skill").joinpath(SCHEMA_NAME).read_text(encoding="utf-8")
+    """The JSON Schema shipped in the package (from a checkout, an install or a zip import alike)."""
+    text = resources.files(__package__ or "massgen_skill.prepare").joinpath(SCHEMA_NAME).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+def _read_regular(path: Path) -> bytes:
+    """At most MAX_BYTES + 1 bytes of a regular file. A FIFO or a device is refused without blocking: the
+    open does not wait for a writer (O_NONBLOCK) and the type is checked before any read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            raise NotRegularError(path)
+        return handle.read(MAX_BYTES + 1)
+
+
+class NotRegularError(OSError):
+    """A FIFO, socket or device where a file was expected."""
 
 
 def _read_document(path: Path) -> Any:
@@ -145,12 +165,13 @@ def _read_document(path: Path) -> Any:
         return SkillError(f"{where}: {reason}", ExitCode.INVALID_INPUT)
 
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = _read_regular(path)
     except FileNotFoundError:
         raise bad("not found") from None
     except IsADirectoryError:
         raise bad("is a directory, expected a JSON file") from None
+    except NotRegularError:
+        raise bad("not a regular file (a FIFO, socket or device), expected a JSON file") from None
     except PermissionError:
         raise bad("permission denied") from None
     except OSError as exc:
@@ -235,77 +256,11 @@ def _expected(schema: dict[str, Any], node: dict[str, Any]) -> str:
     return f"a {node.get('type', 'value')}"
 
 
-# Keywords that never reject anything ($id: only at the top, where it changes nothing for "#/…" references),
-# and the JSON Schema types `_surely_valid` knows, with the Python types jsonschema gives them.
-_ANNOTATIONS = frozenset({"$schema", "$defs", "$comment", "title", "description", "examples", "default"})
-_TYPES: dict[str, type] = {"object": dict, "array": list, "string": str}
-
-
-def _surely_valid(instance: Any, node: Any, root: dict[str, Any]) -> bool:
-    """True only when `instance` certainly satisfies the schema `node`, judged by the few keywords our schema
-    uses; False when it does not, or when `node` holds anything else (then jsonschema decides and explains).
-
-    A valid file is the common case, and importing jsonschema costs more than starting Python: this lets
-    `run --criteria` skip it. It never says True where jsonschema would report an error (tests compare)."""
-    if not isinstance(node, dict):
-        return False
-    for key, value in node.items():
-        if key in _ANNOTATIONS or key.startswith("x-") or (key == "$id" and node is root):
-            continue
-        if key == "$ref":
-            target: Any = root
-            if not isinstance(value, str) or not value.startswith("#/") or "~" in value or "%" in value:
-                return False  # only plain local pointers (no escapes) are followed
-            for part in value[2:].split("/"):
-                if not isinstance(target, dict) or part not in target:
-                    return False
-                target = target[part]
-            ok = _surely_valid(instance, target, root)
-        elif key == "type":
-            ok = isinstance(value, str) and value in _TYPES and isinstance(instance, _TYPES[value])
-        elif key == "enum" and isinstance(value, list):
-            ok = isinstance(instance, str) and any(isinstance(v, str) and v == instance for v in value)
-        elif not isinstance(instance, (dict, list, str)):
-            return False  # the remaining keywords are only judged for these three types
-        elif key == "properties" and isinstance(value, dict):
-            ok = not isinstance(instance, dict) or all(
-                _surely_valid(instance[name], sub, root) for name, sub in value.items() if name in instance
-            )
-        elif key == "required" and isinstance(value, list) and all(isinstance(n, str) for n in value):
-            ok = not isinstance(instance, dict) or all(name in instance for name in value)
-        elif key == "additionalProperties" and value is False and "patternProperties" not in node:
-            allowed = node.get("properties")
-            ok = isinstance(allowed, dict) and (
-                not isinstance(instance, dict) or all(name in allowed for name in instance)
-            )
-        elif key == "items" and isinstance(value, dict) and "prefixItems" not in node:
-            ok = not isinstance(instance, list) or all(_surely_valid(item, value, root) for item in instance)
-        elif key in ("minItems", "maxItems") and type(value) is int:
-            ok = not isinstance(instance, list) or (
-                len(instance) >= value if key == "minItems" else len(instance) <= value
-            )
-        elif key == "pattern" and isinstance(value, str):
-            ok = not isinstance(instance, str) or re.search(value, instance) is not None
-        else:
-            return False
-        if not ok:
-            return False
-    return True
-
-
 def _schema_issues(document: Any, schema: dict[str, Any]) -> Iterable[tuple[JsonPath, str]]:
     """Every schema violation as (path, 'found …, expected …'), none left out."""
-    from importlib.util import find_spec
-
-    try:
-        surely_valid = find_spec("jsonschema") is not None and _surely_valid(document, schema, schema)
-    except RecursionError:  # pragma: no cover - a self-referencing schema
-        surely_valid = False
-    if surely_valid:
-        return
     try:
         from jsonschema import Draft202012Validator
-    except ImportError:  # pragma: no cover - a broken install
+    except ImportError:  # a broken install: say what to do, in one line
         raise SkillError(
             "the Python package jsonschema is missing; install it with: pip install jsonschema",
             ExitCode.ENV_NOT_READY,
@@ -327,16 +282,7 @@ def _schema_issues(document: Any, schema: dict[str, Any]) -> Iterable[tuple[Json
             for key in instance:
                 if key not in allowed:
                     yield (*where, key), f"unknown key {key!r}, expected only {', '.join(allowed)}"
-        elif kind in ("minItems", "maxItems"):
-            yield where, f"found {_describe(instance)}, expected {_expected(schema, node)}"
-        elif kind == "enum":
-            message = f"found {_describe(instance)}, expected {_expected(schema, node)}"
-            if isinstance(instance, str) and instance.strip().lower() in _MASSGEN_READS_AS:
-                message += f" (massgen would read it as {_MASSGEN_READS_AS[instance.strip().lower()]!r})"
-            elif isinstance(instance, str) and instance.strip().lower() in CATEGORIES:
-                message += f" (write it as {instance.strip().lower()!r})"
-            yield where, message
-        elif kind in ("type", "pattern", "minLength"):
+        elif kind in ("minItems", "maxItems", "enum", "type", "pattern", "minLength"):
             yield where, f"found {_describe(instance)}, expected {_expected(schema, node)}"
         else:  # pragma: no cover - a keyword our schema does not use
             yield where, error.message
@@ -364,8 +310,9 @@ class _Paths:
 
     def show(self, path: JsonPath) -> str:
         parts = list(path)
-        if len(parts) >= 3 and parts[0] == "criteria" and parts[2] == "text" and parts[1] in self.renamed:
-            parts[2] = self.renamed[parts[1]]  # type: ignore[index]
+        index = parts[1] if len(parts) >= 3 and parts[0] == "criteria" and parts[2] == "text" else None
+        if isinstance(index, int) and index in self.renamed:
+            parts[2] = self.renamed[index]
         if self.bare and parts and parts[0] == "criteria":
             parts = parts[1:]
         text = ""
@@ -453,56 +400,149 @@ def check_document(document: Any, path: Path) -> CriteriaReport:
     # 3. The schema: every violation, all at once.
     errors.extend(dict.fromkeys(_schema_issues(normalised, load_schema())))  # `required` repeats per key
 
-    # 4. Rules the schema cannot say.
+    # 4. What massgen accepts but reads its own way, and advice: warnings, never errors.
     count = len(items) if isinstance(items, list) else 0
+    if isinstance(normalised, dict):
+        warnings.extend(_unknown_keys((), normalised, TOP_KEYS))
+        if "aspiration" in normalised and not _non_blank(normalised["aspiration"]):
+            found = _describe(normalised["aspiration"])
+            warnings.append((("aspiration",), f"found {found}, expected one or two sentences; ignored"))
     if isinstance(items, list) and items:
-        primaries = [
-            i for i, it in enumerate(items) if isinstance(it, dict) and it.get("category") == PRIMARY
-        ]
-        first = paths.show(("criteria", primaries[0])) if primaries else ""
-        for extra in primaries[1:]:
-            errors.append(
-                (
-                    ("criteria", extra, "category"),
-                    f"found a second 'primary' ({first} is primary already), "
-                    "expected at most one primary criterion; make the others 'standard'",
-                )
-            )
-        if not primaries:
-            warnings.append(
-                (
-                    ("criteria",),
-                    "found no 'primary' criterion, expected one: what the answer must get right above all",
-                )
-            )
-        if not RECOMMENDED_MIN <= count <= RECOMMENDED_MAX:
-            why = (
-                "too few leave important qualities unchecked"
-                if count < RECOMMENDED_MIN
-                else "too many dilute the team's focus"
-            )
-            noun = "criterion" if count == 1 else "criteria"
-            warnings.append(
-                (("criteria",), f"found {count} {noun}, expected {RECOMMENDED_MIN}–{RECOMMENDED_MAX} ({why})")
-            )
+        warnings.extend(_item_warnings(items))
+        warnings.extend(_set_warnings(items, paths))
 
-    # 5. The criteria that came through clean.
+    # 5. The criteria that came through clean, in massgen's reading.
     bad_items = {where[1] for where, _ in errors if len(where) >= 2 and where[0] == "criteria"}
-    criteria: list[Criterion] = []
-    if isinstance(items, list):
-        for index, item in enumerate(items):
-            if index in bad_items or not isinstance(item, dict):
-                continue
-            criteria.append(
-                Criterion(
-                    text=item["text"],
-                    category=item["category"],
-                    anti_patterns=list(item["anti_patterns"]),
-                    verify_by=item.get("verify_by"),
-                )
-            )
+    criteria = [
+        _criterion(item)
+        for index, item in enumerate(items if isinstance(items, list) else [])
+        if index not in bad_items and isinstance(item, dict)
+    ]
     aspiration = normalised.get("aspiration")
-    return report(aspiration if isinstance(aspiration, str) else None, criteria, count)
+    return report(aspiration if _non_blank(aspiration) else None, criteria, count)
+
+
+def _non_blank(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def massgen_category(value: Any) -> str:
+    """The category massgen 0.1.97 gives a criterion (`criteria_from_inline`): one of ours."""
+    raw = str(value if value is not None else STANDARD).strip().lower()
+    if raw in CATEGORIES:
+        return raw
+    return LEGACY_CATEGORIES.get(raw, STANDARD)
+
+
+def _criterion(item: dict[str, Any]) -> Criterion:
+    patterns = item.get("anti_patterns", [])
+    if isinstance(patterns, str):  # one anti-pattern written as a string (massgen would ignore it)
+        patterns = [patterns] if patterns.strip() else []
+    verify_by = item.get("verify_by")
+    return Criterion(
+        text=item["text"],
+        category=massgen_category(item.get("category")),
+        anti_patterns=list(patterns),
+        verify_by=verify_by if _non_blank(verify_by) else None,
+    )
+
+
+def _unknown_keys(
+    where: JsonPath, node: dict[str, Any], known: tuple[str, ...]
+) -> list[tuple[JsonPath, str]]:
+    return [
+        ((*where, key), f"unknown key {key!r}, expected only {', '.join(known)}; not passed to massgen")
+        for key in node
+        if key not in known
+    ]
+
+
+def _category_warning(item: dict[str, Any]) -> str | None:
+    if "category" not in item:
+        return f"missing, expected one of {', '.join(CATEGORIES)}; read as {STANDARD!r}, as massgen does"
+    value = item["category"]
+    if not isinstance(value, str) or value in CATEGORIES:
+        return None  # a wrong type is a schema error
+    read_as = massgen_category(value)
+    if value.strip().lower() in LEGACY_CATEGORIES:
+        why = "massgen's legacy name"
+    elif value.strip().lower() in CATEGORIES:
+        why = "written differently"
+    else:
+        why = "not a category massgen knows; it reads it"
+    return f"found {_describe(value)}, expected one of {', '.join(CATEGORIES)}; read as {read_as!r} ({why})"
+
+
+def _anti_patterns_warning(item: dict[str, Any]) -> str | None:
+    patterns = item.get("anti_patterns")
+    if patterns is None:
+        return (
+            f"missing, expected {ANTI_PATTERNS_MIN}–{ANTI_PATTERNS_MAX} ways an answer can look fine yet "
+            "fail; accepted (massgen does not need them)"
+        )
+    if isinstance(patterns, str):
+        read = "read as one anti-pattern" if patterns.strip() else "ignored"
+        return f"found {_describe(patterns)}, expected a list of strings; {read}"
+    if isinstance(patterns, list) and not ANTI_PATTERNS_MIN <= len(patterns) <= ANTI_PATTERNS_MAX:
+        return f"found {_describe(patterns)}, expected {ANTI_PATTERNS_MIN}–{ANTI_PATTERNS_MAX}; accepted"
+    return None
+
+
+def _item_warnings(items: list[Any]) -> list[tuple[JsonPath, str]]:
+    found: list[tuple[JsonPath, str]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        where: JsonPath = ("criteria", index)
+        found.extend(_unknown_keys(where, item, CRITERION_KEYS))
+        category = _category_warning(item)
+        if category:
+            found.append(((*where, "category"), category))
+        anti = _anti_patterns_warning(item)
+        if anti:
+            found.append(((*where, "anti_patterns"), anti))
+        verify_by = item.get("verify_by")
+        if isinstance(verify_by, str) and not verify_by.strip():
+            found.append(((*where, "verify_by"), f"found {_describe(verify_by)}; ignored, as massgen does"))
+    return found
+
+
+def _set_warnings(items: list[Any], paths: _Paths) -> list[tuple[JsonPath, str]]:
+    """The primary count and the size of the set: advice only."""
+    found: list[tuple[JsonPath, str]] = []
+    primaries = [
+        i
+        for i, it in enumerate(items)
+        if isinstance(it, dict) and massgen_category(it.get("category")) == PRIMARY
+    ]
+    first = paths.show(("criteria", primaries[0])) if primaries else ""
+    for extra in primaries[1:]:
+        found.append(
+            (
+                ("criteria", extra, "category"),
+                f"found a second 'primary' ({first} is primary already), expected at most one; "
+                "accepted (massgen keeps every primary)",
+            )
+        )
+    if not primaries:
+        found.append(
+            (
+                ("criteria",),
+                "found no 'primary' criterion, expected one: what the answer must get right above all",
+            )
+        )
+    count = len(items)
+    if not RECOMMENDED_MIN <= count <= RECOMMENDED_MAX:
+        why = (
+            "too few leave important qualities unchecked"
+            if count < RECOMMENDED_MIN
+            else "too many dilute the team's focus"
+        )
+        noun = "criterion" if count == 1 else "criteria"
+        found.append(
+            (("criteria",), f"found {count} {noun}, expected {RECOMMENDED_MIN}–{RECOMMENDED_MAX} ({why})")
+        )
+    return found
 
 
 # ------------------------------------------------------------------------------------------------ translation
@@ -549,8 +589,12 @@ def prepare_for_massgen(path: Path, dest_dir: Path) -> tuple[Path, CriteriaRepor
     """
     report = load_criteria(Path(path))
     document = translate(report)  # raises SkillError(INVALID_INPUT) with every error in one line
-    dest_dir = Path(dest_dir)
+    return write_translation(document, Path(dest_dir)), report
+
+
+def write_translation(document: dict[str, list[dict[str, str]]], dest_dir: Path) -> Path:
+    """Write a translated document into `dest_dir` as pure ASCII JSON; OSError propagates."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     destination = dest_dir / TRANSLATED_NAME
     atomic.write_text(destination, json.dumps(document, indent=2, ensure_ascii=True) + "\n", fsync=True)
-    return destination, report
+    return destination

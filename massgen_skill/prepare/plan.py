@@ -1,12 +1,11 @@
-"""From parsed `run` arguments to a launched run: checks first (fast, before massgen's ~15 s start), then go.
+"""From a `RunRequest` to a launched run: checks first (fast, before massgen's ~15 s start), then go.
 
-`plan_run` decides everything and fails early with one line; `execute` prints the dry run or supervises.
+`plan_run` decides everything and fails early with one line — a dry run makes the same checks and picks the
+same port, it only writes nothing; `execute` prints the dry run or supervises the run.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -17,125 +16,122 @@ from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen.config import secret_values
 from massgen_skill.massgen.program import MassgenProgram
 from massgen_skill.output import PROG, info, print_json, warn
-from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
-from massgen_skill.prepare.checks import claimed_ports, launch_checks
-from massgen_skill.prepare.intent import (
-    Decision,
-    Request,
-    confirmation_message,
-    decide,
-    require_confirmation,
-)
+from massgen_skill.prepare import criteria
+from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build, shape
+from massgen_skill.prepare.checks import launch_checks
+from massgen_skill.prepare.intent import Decision, Request, confirmation_message, decide, require_confirmation
+from massgen_skill.prepare.ports import PortChoice, choose
+from massgen_skill.prepare.request import RunRequest
 from massgen_skill.prepare.task import check_task
 from massgen_skill.run import records
+from massgen_skill.run.launcher import Supervisor, child_env
 from massgen_skill.run.procs import TREE_FILE
+from massgen_skill.run.relay import Emitter, RunRelay, RunSettings
 
 INBOX_NAME = "inbox"
+STDOUT_LOG = "massgen.stdout.log"
+STDERR_LOG = "massgen.stderr.log"
 
 
 @dataclass
-class PreparedRun:
-    args: argparse.Namespace
+class RunPlan:
+    request: RunRequest
     decision: Decision
     command: MassgenCommand
-    program: MassgenProgram | None
+    program: MassgenProgram
     record: records.RunRecord
-    cwd: Path
-    port_note: str | None
+    port: PortChoice | None  # web runs only
 
 
-def _criteria(args: argparse.Namespace, run_dir: Path) -> str | None:
-    if not args.criteria:
+def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]] | None:
+    """The user's criteria as massgen can read them; a bad file is refused (exit 3) before anything else."""
+    if request.criteria is None:
         return None
-    from massgen_skill.prepare import criteria
-
-    source = Path(args.criteria)
-    if args.dry_run:
-        report = criteria.load_criteria(source)
-        if not report.ok:
-            criteria.prepare_for_massgen(source, run_dir)  # raises the one-line summary of every error
-        return str(run_dir / criteria.TRANSLATED_NAME)
-    written, _ = criteria.prepare_for_massgen(source, run_dir)
-    return str(written)
+    return criteria.translate(criteria.load_criteria(request.criteria))
 
 
-def _options(
-    args: argparse.Namespace, task: str, port: int, criteria_file: str | None, inbox: str | None
-) -> RunOptions:
-    config = (
-        str(Path(args.config).resolve()) if args.config and not args.config.startswith("@") else args.config
-    )
+def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) -> RunOptions:
+    config = request.config
+    if config and not config.startswith("@"):  # `@examples/…` is massgen's own name, not a path
+        config = str(Path(config).resolve())
     return RunOptions(
-        task=task,
+        task=request.task,
         config=config,
         criteria_file=criteria_file,
-        web=args.web,
-        web_port=port,
-        orchestrator_timeout=args.timeout,
-        quick=args.quick,
-        personas=args.personas,
-        plan_depth=args.plan_depth,
-        plan_thoroughness=args.plan_thoroughness,
-        plan_steps=args.plan_steps,
-        plan_chunks=args.plan_chunks,
-        coordination_mode=args.coordination_mode,
-        single_agent=args.single_agent,
-        output_file=str(Path(args.output_file).resolve()) if args.output_file else None,
+        web=request.web,
+        orchestrator_timeout=request.timeout,
+        quick=request.quick,
+        personas=request.personas,
+        plan_depth=request.plan_depth,
+        plan_thoroughness=request.plan_thoroughness,
+        plan_steps=request.plan_steps,
+        plan_chunks=request.plan_chunks,
+        coordination_mode=request.coordination_mode,
+        single_agent=request.single_agent,
+        output_file=str(request.output_file.resolve()) if request.output_file else None,
         inbox_dir=inbox,
     )
 
 
-def _environment_checks(args: argparse.Namespace, cwd: Path) -> MassgenProgram | None:
-    """massgen and a config must exist before launch (the fast checks `doctor` also runs); a dry run only
-    notes what is missing and shows the program it found."""
-    readiness = launch_checks(args.config, cwd)
-    if readiness.ready:
-        return readiness.program
-    if not args.dry_run:
-        raise readiness.error()
-    info(f"note: {readiness.failures[0].detail}")
-    return readiness.program  # shown in the dry run when found, even if something else is missing
-
-
-def plan_run(args: argparse.Namespace, task: str, cwd: Path) -> PreparedRun:
-    check_task(task)  # first: a huge task would also slow the intent matching
-    if args.preset:
-        from massgen_skill.prepare.criteria import check_preset
-
-        check_preset(args.preset)
+def _decide(request: RunRequest) -> Decision:
+    check_task(request.task)  # first: a huge task would also slow the intent matching
+    request.check()
+    if request.preset:
+        criteria.check_preset(request.preset)
     decision = decide(
-        Request(task, args.mode, args.cwd_context, bool(args.criteria), args.preset, args.target)
+        Request(
+            request.task,
+            request.mode,
+            request.cwd_context,
+            request.criteria is not None,
+            request.preset,
+            request.target,
+        )
     )
     # rw chosen by auto for a run with no review gate is refused before anything is written (issue 12).
-    gate = build(decision, _options(args, task, args.web_port or 8000, None, None)).review_gate
-    decision = require_confirmation(decision, args.cwd_context, gate)
-    if decision.needs_confirmation and not args.dry_run:
-        raise SkillError(confirmation_message(decision, args.raw_argv, (PROG, "run"), task), ExitCode.USAGE)
+    gate = shape(decision, _options(request, None, None)).review_gate
+    decision = require_confirmation(decision, request.cwd_context, gate)
+    if decision.needs_confirmation and not request.dry_run:
+        message = confirmation_message(decision, list(request.raw_argv), (PROG, "run"), request.task)
+        raise SkillError(message, ExitCode.USAGE)
+    return decision
+
+
+def plan_run(request: RunRequest) -> RunPlan:
+    """Every check a real run makes, dry run or not; then the port, the argv (built once) and the record.
+    Nothing is written before every check has passed, and a dry run writes nothing at all."""
+    decision = _decide(request)
+    translated = _translated_criteria(request)
+    readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
+    if not readiness.ready or readiness.program is None:
+        raise readiness.error()
+    # Records live at the project root (found from any subfolder); massgen runs where the user is.
     record = records.RunRecord(
-        records.new_run_id(), str(records.project_root(cwd)), time.time(), cwd=str(cwd)
+        records.new_run_id(), str(records.project_root(request.cwd)), time.time(), cwd=str(request.cwd)
     )
-    program = _environment_checks(args, cwd)
-    criteria_file = _criteria(args, record.run_dir)
-    # Decide web vs CLI first (with a placeholder port), so only web runs reserve a port.
-    probe = build(decision, _options(args, task, args.web_port or 8000, criteria_file, None))
-    port, note = args.web_port or 8000, None
-    # A dry run writes nothing, not even the lock file (the project may be read-only).
-    with contextlib.nullcontext() if args.dry_run else records.locked(Path(record.project_dir), "ports"):
-        if probe.web and not args.dry_run:
-            from massgen_skill.prepare.ports import choose
-
-            port, note = choose(args.web_port, claimed_ports(cwd))
-        inbox = None if probe.web else str(record.run_dir / INBOX_NAME)
-        command = build(decision, _options(args, task, port, criteria_file, inbox))
-        _fill_record(record, decision, command, program, criteria_file, inbox)
-        if not args.dry_run:
-            _first_save(record)  # claims the port before the lock is released
-    return PreparedRun(args, decision, command, program, record, cwd, note)
-
-
-def _first_save(record: records.RunRecord) -> None:
-    """The record and its folder, before launch: a full disk or a wrong-kind path is one line, no launch."""
+    criteria_file = str(record.run_dir / criteria.TRANSLATED_NAME) if translated else None
+    how = shape(decision, _options(request, criteria_file, None))  # checks the task and every flag
+    inbox = None if how.web else str(record.run_dir / INBOX_NAME)
+    port = choose(request.web_port, reserve=not request.dry_run) if how.web else None
     try:
+        command = build(decision, _options(request, criteria_file, inbox), port.port if port else None)
+        _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
+        if not request.dry_run:
+            _write(record, translated)
+    except BaseException:
+        if port and port.reservation:
+            port.reservation.release()
+        raise
+    return RunPlan(request, decision, command, readiness.program, record, port)
+
+
+def _write(record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None) -> None:
+    """The run's folder: the translated criteria massgen reads, then the record (which claims the run).
+    A full disk or a wrong-kind path is one line and no launch."""
+    try:
+        record.run_dir.mkdir(parents=True, exist_ok=True)
+        if translated is not None:
+            criteria.write_translation(translated, record.run_dir)
         records.create(record)
     except OSError as exc:
         raise records.state_error(record.path, exc) from None
@@ -145,12 +141,11 @@ def _fill_record(
     record: records.RunRecord,
     decision: Decision,
     command: MassgenCommand,
-    program: MassgenProgram | None,
+    program: MassgenProgram,
     criteria_file: str | None,
     inbox: str | None,
 ) -> None:
-    program_argv = list(program.argv) if program else ["massgen"]
-    record.argv = [*program_argv, *command.args]
+    record.argv = [*program.argv, *command.args]
     record.mode = decision.mode
     record.cwd_context = decision.cwd_context
     record.web = command.web
@@ -160,14 +155,19 @@ def _fill_record(
     record.inbox_dir = inbox
     record.wrapper_pid = os.getpid()
     record.wrapper_start = records.process_start_time(os.getpid())
-    record.stdout_log = str(record.run_dir / "massgen.stdout.log")
-    record.stderr_log = str(record.run_dir / "massgen.stderr.log")
+    record.stdout_log = str(record.run_dir / STDOUT_LOG)
+    record.stderr_log = str(record.run_dir / STDERR_LOG)
 
 
-def _dry_run(prepared: PreparedRun) -> int:
-    command, decision = prepared.command, prepared.decision
-    program = prepared.program.argv if prepared.program else ("massgen",)
-    if prepared.args.json:
+def _notes(plan: RunPlan) -> tuple[str, ...]:
+    port_note = (plan.port.note,) if plan.port and plan.port.note else ()
+    return (*plan.decision.reasons, *plan.command.notes, *port_note)
+
+
+def _dry_run(plan: RunPlan) -> int:
+    command, decision = plan.command, plan.decision
+    program = plan.program.argv
+    if plan.request.json:
         print_json(
             {
                 "ok": True,
@@ -182,42 +182,44 @@ def _dry_run(prepared: PreparedRun) -> int:
                 "review_gate": command.review_gate,
                 "needs_confirmation": decision.needs_confirmation,
                 "reasons": list(decision.reasons),
-                "notes": list(command.notes),
+                "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],
                 "warnings": list(command.warnings),
             }
         )
     else:
-        for reason in (*decision.reasons, *command.notes):
-            info(reason)
+        for note in _notes(plan):
+            info(note)
         for warning in command.warnings:
             warn(warning)
         print(command.shell(program), flush=True)
     return int(ExitCode.OK)
 
 
-def execute(prepared: PreparedRun, on_started: Callable[[], None] | None = None) -> int:
-    """`on_started`: called once massgen has been launched (`run --detach` returns then)."""
-    if prepared.args.dry_run:
-        return _dry_run(prepared)
-    from massgen_skill.run.launcher import Supervisor, child_env
-    from massgen_skill.run.relay import Emitter, RunRelay, RunSettings
+def execute(plan: RunPlan, on_started: Callable[[], None] | None = None) -> int:
+    """Print the dry run, or supervise the run to its end; the port reservation ends with the run.
+    `on_started`: called once massgen has been launched (`run --detach` returns then)."""
+    if plan.request.dry_run:
+        return _dry_run(plan)
+    try:
+        return _supervise(plan, on_started)
+    finally:
+        if plan.port and plan.port.reservation:
+            plan.port.reservation.release()
 
-    record, command = prepared.record, prepared.command
-    for text in (
-        *prepared.decision.reasons,
-        *command.notes,
-        *([prepared.port_note] if prepared.port_note else []),
-    ):
-        info(text)
+
+def _supervise(plan: RunPlan, on_started: Callable[[], None] | None) -> int:
+    record, command, request = plan.record, plan.command, plan.request
+    for note in _notes(plan):
+        info(note)
     for warning in command.warnings:
         warn(warning)
-    emit = Emitter(prepared.args.json)
+    emit = Emitter(request.json)
     emit.line("RUN_ID", record.run_id)
     env = child_env(os.environ)
     secrets = secret_values(env)
     supervisor = Supervisor(
         record.argv,
-        prepared.cwd,
+        request.cwd,
         env,
         Path(record.stdout_log or ""),
         Path(record.stderr_log or ""),
@@ -225,14 +227,15 @@ def execute(prepared: PreparedRun, on_started: Callable[[], None] | None = None)
         run_id=record.run_id,
         tree_file=record.run_dir / TREE_FILE,
     )
-    grace = max(0.1, prepared.args.stop_grace)
+    grace = max(0.1, request.stop_grace)
     settings = RunSettings(
-        cwd=prepared.cwd,
+        cwd=request.cwd,
         env=env,
         argv=record.argv,
         graces=(grace, grace),
-        json_lines=prepared.args.json,
+        json_lines=request.json,
         track_changes=record.cwd_context == "rw" and not record.review_gate,
+        output_file=request.output_file.resolve() if request.output_file else None,
         on_started=on_started,
     )
     outcome = RunRelay(record, settings, emit).run(supervisor)

@@ -87,7 +87,7 @@ def _log_dir_target(ref: str, project: Path, port: int | None) -> ReviewTarget:
     if not path.is_dir():
         raise SkillError(f"no such LOG_DIR: {ref}", ExitCode.NOT_FOUND)
     root = layout.session_root(path.resolve())
-    if not root.name.startswith(layout.LOG_DIR_PREFIX) and not layout.turns(root):
+    if not root.name.startswith(layout.ROOT_PREFIX) and not layout.turns(root):
         raise SkillError(
             f"{ref} is not a massgen log dir (expected …/.massgen/massgen_logs/log_<ts>)", ExitCode.NOT_FOUND
         )

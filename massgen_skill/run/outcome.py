@@ -23,6 +23,10 @@ TIMEOUT_FINISH = "timeout"  # status.json finish_reason when the orchestrator's 
 LOST_REASON = "the supervising wrapper is gone (killed?); `massgen-skill stop RUN` cleans up"
 
 _LOGURU_ERROR = re.compile(r"\|\s*ERROR\s*\|\s*(.*)$")
+# uvicorn's bind failure: "[Errno 98] error while attempting to bind on address ('127.0.0.1', 8000): address
+# already in use". The port is read from the line itself; the record's port is the fallback.
+_BIND_FAILED = re.compile(r"address already in use", re.IGNORECASE)
+_BIND_PORT = re.compile(r"bind on address \(.*?, (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Evidence:
     error_line: str | None = None  # massgen's `❌ …` line
     progress: Progress | None = None
     stderr_tail: tuple[str, ...] = ()
+    web_port: int | None = None  # the port massgen was told to bind (web mode)
 
 
 @dataclass(frozen=True)
@@ -96,11 +101,26 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
+def _bind_failure(ev: Evidence) -> Outcome | None:
+    """massgen's web server could not bind its port: never a time-out or a crash, its own outcome."""
+    for line in reversed(ev.stderr_tail):
+        if _BIND_FAILED.search(line):
+            found = _BIND_PORT.search(line)
+            port = found.group(1) if found else ev.web_port
+            return Outcome(
+                ExitCode.PORT_BUSY, f"massgen could not bind its web UI port {port}: address in use"
+            )
+    return None
+
+
 def decide(ev: Evidence) -> Outcome:
     code = ev.massgen_exit
     if ev.stopped_by_us:
         extra = " (an answer had already been written)" if ev.answer_exists else ""
         return Outcome(ExitCode.STOPPED, f"stopped on request{extra}", ev.answer_exists)
+    busy = _bind_failure(ev) if not ev.answer_exists else None
+    if busy is not None:
+        return busy
     if ev.progress is not None and ev.progress.finish_reason == TIMEOUT_FINISH:
         # massgen still writes an un-voted answer and exits 0: the time limit decides, the answer is partial
         details = ev.progress.details or "orchestrator time limit reached"

@@ -20,17 +20,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.follow import results
 from massgen_skill.massgen import flags, layout, markers
+from massgen_skill.massgen.status import progress_for
 from massgen_skill.output import one_line, warn
+from massgen_skill.review import block
 from massgen_skill.run import claims, records
 from massgen_skill.run.launcher import EXITED, STDOUT, Event, Supervisor
-
-if TYPE_CHECKING:
-    from massgen_skill.follow import results
-    from massgen_skill.run.outcome import Outcome
+from massgen_skill.run.outcome import Evidence, Outcome, decide
+from massgen_skill.run.projectgit import changed_since, snapshot
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 WRITE_ERROR = "WRITE_ERROR"  # relayed before RESULT: what could not be written (disk full, read-only)
@@ -46,6 +47,7 @@ class RunSettings:
     json_lines: bool = False
     track_changes: bool = False  # headless rw: list what changed in the project
     on_started: Callable[[], None] | None = None  # massgen has been launched (`run --detach` returns then)
+    output_file: Path | None = None  # the --output-file massgen was given (absolute)
 
 
 class Emitter:
@@ -73,13 +75,6 @@ class Emitter:
             text = one_line(text, _MAX_VALUE, collapse=False)
         self.stream.write(text + "\n")
         self.stream.flush()
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 class RunRelay:
@@ -151,7 +146,7 @@ class RunRelay:
         self.save()
         self.emit.line("STATUS", self.record.status_path)
         if self.record.web and self.record.web_port:
-            self.emit.line("WEB_UI", f"http://127.0.0.1:{self.record.web_port}/")
+            self.emit.line("WEB_UI", f"http://{flags.WEB_HOST_DEFAULT}:{self.record.web_port}/")
 
     def _on_winner(self, value: str) -> None:
         self.record.winner = value
@@ -179,9 +174,8 @@ class RunRelay:
             self.record.final_dir = str(path)
 
     def _on_output_file(self, value: str) -> None:
-        argv = self.settings.argv
-        asked = argv[argv.index(flags.OUTPUT_FILE) + 1] if flags.OUTPUT_FILE in argv[:-1] else None
-        if asked is None or not _same_file(self._abs(value), Path(asked)):
+        asked = self.settings.output_file
+        if asked is None or not layout.same_path(self._abs(value), asked):
             return  # massgen prints it only for the --output-file it was given
         self.record.output_file = str(self._abs(value))  # relayed after the answer line
 
@@ -218,7 +212,6 @@ class RunRelay:
         self.error_line = value
 
     def _on_review_pending(self, _value: str) -> None:
-        from massgen_skill.review import block
 
         if not self.record.review_gate:
             return  # no review gate in this run: the line can only be forged
@@ -243,7 +236,6 @@ class RunRelay:
         self.save()
 
     def _on_review_complete(self, value: str) -> None:
-        from massgen_skill.review import block
 
         if not self.record.review_gate:
             return
@@ -268,8 +260,6 @@ class RunRelay:
         previous = self._install_signals()
         before = None
         if self.settings.track_changes:
-            from massgen_skill.run.projectgit import snapshot
-
             before = snapshot(self.settings.cwd)
         try:
             try:
@@ -281,7 +271,6 @@ class RunRelay:
                 self._keep_failure(error)
                 raise error from None
             self._started(supervisor)
-            _import_late_modules()
             code = self._pump(supervisor)
             supervisor.cleanup_group()
         finally:
@@ -336,10 +325,6 @@ class RunRelay:
         self.on_marker(marker)
 
     def _finish(self, code: int | None, supervisor: Supervisor, before: dict[str, float] | None) -> Outcome:
-        from massgen_skill.follow import results
-        from massgen_skill.massgen.status import progress_for
-        from massgen_skill.run.outcome import Evidence, decide
-        from massgen_skill.run.projectgit import changed_since
 
         root = self._root()
         found = _owned(results.find(root, self.record.winner, self.answer_hint), root) if root else None
@@ -354,6 +339,7 @@ class RunRelay:
                 error_line=self.error_line,
                 progress=progress_for(root, ended=True) if root else None,
                 stderr_tail=tuple(supervisor.stderr_tail),
+                web_port=self.record.web_port,
             )
         )
         self._relay_files(outcome, found)
@@ -386,7 +372,6 @@ class RunRelay:
 
     def _check_artifact(self, outcome: Outcome, found: results.Found | None) -> None:
         """A plan/spec run is asked for a file; say so when the team answered without writing it."""
-        from massgen_skill.follow import results
 
         expected = results.ARTIFACT_OF_MODE.get(self.record.mode)
         if outcome.code != ExitCode.OK or expected is None:
@@ -398,7 +383,6 @@ class RunRelay:
 
     def _keep_failure(self, error: SkillError) -> None:
         """massgen never started: the record says so (else every reader would call the run lost)."""
-        from massgen_skill.run.outcome import Outcome
 
         self._keep(Outcome(error.code, error.message), None)
 
@@ -419,13 +403,3 @@ def _owned(found: results.Found, root: Path) -> results.Found:
         for name, path in (("answer_path", found.answer_path), ("workspace", found.workspace))
     }
     return dataclasses.replace(found, **keep)
-
-
-def _import_late_modules() -> None:
-    """What only a running or finished run needs (review block, answer lookup, outcome, progress), imported
-    once massgen has been started: off the path from `run` to massgen's launch, and long done before
-    massgen's first line (it takes ~15 s to start)."""
-    from massgen_skill.follow import results  # noqa: F401
-    from massgen_skill.massgen import status  # noqa: F401
-    from massgen_skill.review import block  # noqa: F401
-    from massgen_skill.run import outcome, projectgit  # noqa: F401

@@ -210,14 +210,19 @@ def child_env(base: Mapping[str, str], program: MassgenProgram, harness_bin: Pat
     return env
 
 
-def _make_project(project: Path) -> None:
+def step_project(world: World) -> str:
+    """A scratch git project (massgen's review of changes needs git), never the user's."""
+    project = world.project
     project.mkdir(parents=True)
     (project / "README.md").write_text("# live check\n", encoding="utf-8")
     (project / ".gitignore").write_text(".massgen/\n", encoding="utf-8")
     for argv in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-q", "-m", "start"]):
-        done = subprocess.run(argv, cwd=project, capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            argv, cwd=project, env=world.env, capture_output=True, text=True, timeout=30, check=False
+        )
         if done.returncode != 0:
             raise StepFailed(f"`{' '.join(argv)}` failed: {one_line(done.stderr)}", ExitCode.ENV_NOT_READY)
+    return f"a scratch git project in {project}"
 
 
 def _lines(text: str) -> dict[str, str]:
@@ -333,6 +338,7 @@ def _end(proc: subprocess.Popen[str]) -> None:
 
 
 STEPS: tuple[tuple[str, Callable[[World], str]], ...] = (
+    ("project", step_project),
     ("answer", step_answer),
     ("review round", step_review),
     ("clean stop", step_stop),
@@ -369,7 +375,6 @@ def live_check(env: Mapping[str, str] | None = None, keep: bool = False) -> Live
     try:
         world = World(folder, child_env(env, program[0], folder / "bin"), time.monotonic() + LIVE_BUDGET)
         install_fs_standin(folder / "bin")
-        _make_project(world.project)
         for name, action in STEPS:
             step = Step(name)
             report.steps.append(step)

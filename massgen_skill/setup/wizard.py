@@ -31,7 +31,7 @@ from massgen_skill.massgen.markers import strip_ansi
 from massgen_skill.massgen.program import MassgenProgram
 from massgen_skill.output import info, print_json, warn
 from massgen_skill.prepare import checks
-from massgen_skill.prepare.checks import claimed_ports, key_sources, self_command
+from massgen_skill.prepare.checks import key_sources, self_command
 from massgen_skill.prepare.ports import choose
 from massgen_skill.run import procs
 from massgen_skill.run.launcher import child_env
@@ -215,7 +215,7 @@ class Setup:
 
     def browser(self) -> int:
         self.data["mode"] = "browser"
-        port, _ = choose(None, claimed_ports(self.cwd))
+        port = choose(None, reserve=False).port
         argv = [*self.program.argv, flags.WEB_QUICKSTART, flags.WEB_PORT, str(port)]
         self._confirm(["writes the config you choose in the wizard"])
         if self.request.dry_run:

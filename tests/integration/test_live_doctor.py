@@ -32,7 +32,7 @@ def test_doctor_live_proves_the_chain_and_leaves_nothing(
     assert res.returncode == 0, res.describe()
     report = json.loads(res.stdout)
     steps = {step["name"]: step for step in report["steps"]}
-    assert list(steps) == ["massgen", "answer", "review round", "clean stop"], report
+    assert list(steps) == ["massgen", "project", "answer", "review round", "clean stop"], report
     assert all(step["status"] == "ok" for step in steps.values()), report
     assert "SCRIPTED ANSWER" in steps["answer"]["detail"]
     assert "landed" in steps["review round"]["detail"]

@@ -292,11 +292,10 @@ def generate_argvs() -> tuple[list[dict[str, Any]], dict[str, int]]:
             config="/abs/configs/team.yaml",
             criteria_file="/abs/run/eval_criteria.json" if crit == "file" else None,
             web=web,
-            web_port=8123,
             **extra,
         )
         try:
-            command = build(decision, options)
+            command = build(decision, options, 8123)
         except SkillError as error:
             kind = next((k for k, text in REFUSALS.items() if text in error.message), None)
             where = f"{mode} web={web} cwd={cwd} criteria={crit} {label} task={task!r}: {error.message}"
