@@ -11,9 +11,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fake_massgen.harness import FAKE_BIN_DIR, SAMPLES_DIR, FakeMassgen
+from fake_massgen.harness import FAKE_BIN_DIR, FakeMassgen
+from runtools import VENV_BIN
 
-__all__ = ["FAKE_BIN_DIR", "SAMPLES_DIR", "FakeMassgen"]
+__all__ = ["FAKE_BIN_DIR", "FakeMassgen"]
+
+# The tools the test command installed (shellcheck, agentskills, ruff) are found as on an activated venv; this
+# runs before any test module looks them up.
+if str(VENV_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join(filter(None, [str(VENV_BIN), os.environ.get("PATH")]))
 
 
 @pytest.fixture

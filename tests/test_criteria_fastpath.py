@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from runtools import ROOT
 
 from massgen_skill.prepare import criteria as C
-
-REPO = Path(__file__).resolve().parents[1]
 
 ODD_VALUES: list[Any] = [
     None,
@@ -177,8 +176,8 @@ def test_valid_file_is_checked_without_importing_jsonschema(tmp_path: Path) -> N
         "assert report.ok, report.errors\n"
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported for a valid file'\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from runtools import ROOT
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.setup.installer import MANIFEST, Bundle, install_copy, locate_bundle, sha256, uninstall
 
-ROOT = Path(__file__).resolve().parents[1]
 USER_DIRS = {
     "claude-code": ".claude/skills/massgen",
     "codex": ".codex/skills/massgen",

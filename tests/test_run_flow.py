@@ -12,30 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from runtools import free_port, group_alive, relayed, wait_for
+from runtools import ROOT, RUN_SH, free_port, group_alive, relayed, run_skill, skill, wait_for
 
 from massgen_skill.exitcodes import ExitCode
-
-ROOT = Path(__file__).resolve().parents[1]
-RUN_SH = ROOT / "scripts" / "massgen_run.sh"
-SKILL_SH = ROOT / "scripts" / "massgen_skill.sh"
-
-
-def run_skill(
-    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(RUN_SH), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def skill(
-    args: list[str], env: dict[str, str], cwd: Path, check: bool = False
-) -> subprocess.CompletedProcess:
-    """`scripts/massgen_skill.sh ARGS` (status, wait, result, runs, stop, …)."""
-    return subprocess.run(
-        [str(SKILL_SH), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=30, check=check
-    )
 
 
 def keys_in_order(stdout: str) -> list[str]:
