@@ -22,6 +22,17 @@ if str(VENV_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = os.pathsep.join(filter(None, [str(VENV_BIN), os.environ.get("PATH")]))
 
 
+# Generated-input suites (hypothesis, many examples each): whole files count as slow, so the fast subset
+# (`-m "not real_massgen and not slow"`) keeps their hand-picked neighbours and drops the generators.
+SLOW_FILES = "robustness/test_fuzz_*.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.match(SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def fake_massgen(tmp_path: Path) -> FakeMassgen:
     executable = FAKE_BIN_DIR / "massgen"

@@ -120,6 +120,7 @@ def test_watcher_and_review_over_a_recorded_run_with_two_reviews(
     assert "Traceback" not in (tmp_path / "watch.err").read_text()
 
 
+@pytest.mark.slow
 def test_bare_log_dir_unknown_files_refused_then_approve_all(
     fake_massgen, project_dir: Path, tmp_path: Path, readers: list[LineReader]
 ) -> None:
@@ -217,6 +218,7 @@ def _cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_idle_watching_costs_under_one_percent_of_a_core(tmp_path: Path, readers: list[LineReader]) -> None:
     project = tmp_path / "proj"

@@ -87,6 +87,7 @@ def test_all_agents_fail_without_status_json_takes_reason_from_stderr(fake_massg
     assert "no successful agents" in relayed(done.stdout)["REASON"][0]
 
 
+@pytest.mark.slow
 def test_timeout_and_crash_outcomes(fake_massgen, project_dir):
     timed = run_skill(
         ["--no-web", "--timeout", "5", "task"], fake_massgen.env(scenario="timeout"), project_dir
@@ -146,6 +147,7 @@ def test_restart_to_attempt_2_is_followed(fake_massgen, project_dir):
     assert "RESTART" in lines
 
 
+@pytest.mark.slow
 def test_a_20_mb_stdout_burst_does_not_block_massgen(fake_massgen, project_dir):
     started = time.monotonic()
     done = run_skill(["--no-web", "task"], fake_massgen.env(scenario="burst"), project_dir, timeout=120)
@@ -156,6 +158,7 @@ def test_a_20_mb_stdout_burst_does_not_block_massgen(fake_massgen, project_dir):
     assert time.monotonic() - started < 100
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_runs_each_report_their_own_log_dir_and_answer(fake_massgen, project_dir):
     env = fake_massgen.env(answer="ANSWER-OF-{pid}", step_delay=0.1)
 

@@ -322,6 +322,8 @@ def serve_idle(inv: Invocation) -> int:
         return EXIT_SERVER_STARTUP  # observed: 0.1.97 exits 3 here
     try:
         _wait_forever_until_sigint()
+    except KeyboardInterrupt:
+        pass  # SIGINT came before the handler was in place (the port already answers): the same clean stop
     finally:
         server.shutdown()
         server.server_close()
