@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runtools import ROOT
+from runtools import wait_for as wait_for  # re-exported: the integration tests call harness.wait_for
+
 from .netns import NetNS, NsProcess
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]  # for PYTHONPATH when running massgen_skill inside the namespace
+REPO_ROOT = ROOT  # for PYTHONPATH when running massgen_skill inside the namespace
 LLM_SERVER = HERE / "llm_server.py"
 FS_MCP_SERVER = HERE / "fs_mcp_server.py"
 ARGV_PROBE = HERE / "argv_probe.py"
@@ -304,18 +307,6 @@ def start_llm_server(
 
 
 # --- waiting ------------------------------------------------------------------------------------------------
-def wait_for(predicate: Any, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
-    """Poll ``predicate()`` until truthy; return its value or raise ``TimeoutError``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
 def read_json(path: Path, retries: int = 5) -> Any:
     """Read a JSON file massgen may be rewriting (retry on a torn read)."""
     for attempt in range(retries):
