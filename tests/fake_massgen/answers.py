@@ -132,8 +132,8 @@ def cast_vote(run: Run, aid: str, target: str) -> VoteCast:
     return vote
 
 
-def write_final(run: Run, winner: str) -> None:
-    final = run.attempt_dir() / "final" / winner
+def _artifact_files(run: Run) -> dict[str, str]:
+    """The plan or spec file a planning run's winner leaves in its workspace."""
     files: dict[str, str] = {}
     if run.plan_kind == "plan":
         files["project_plan.json"] = json.dumps(
@@ -175,6 +175,12 @@ def write_final(run: Run, winner: str) -> None:
             },
             indent=2,
         )
+    return files
+
+
+def write_final(run: Run, winner: str) -> None:
+    final = run.attempt_dir() / "final" / winner
+    files = _artifact_files(run)
     changes = run.changes()
     for change in changes:
         if change.status != "D":

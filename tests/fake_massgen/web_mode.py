@@ -10,7 +10,7 @@ from fake_massgen import cli_mode, logtree, review, signals, timeline, workspace
 from fake_massgen.cli import EXIT_CONFIG, EXIT_OK, Invocation, err, log_root, out, write_execution_metadata
 from fake_massgen.runstate import Cancelled, Crash, Paths, Run, TimedOut
 from fake_massgen.textio import hms, iso_now, now_stamp, write_json, write_text
-from fake_massgen.webserver import WebState, start_server
+from fake_massgen.webserver import WebState, banner, start_server
 
 
 def run_web(inv: Invocation) -> int:
@@ -20,13 +20,7 @@ def run_web(inv: Invocation) -> int:
     ids, models = picked
     host, port = args.web_host, args.web_port
     config_label = inv.config.label if inv.config is not None else ""
-    out("\x1b[96m🌐 Starting MassGen Web UI...\x1b[0m")
-    out(f"\x1b[92m   Server: http://{host}:{port}\x1b[0m")
-    out(f"\x1b[92m   Config: {config_label}\x1b[0m")
-    out(f"\x1b[92m   UI: http://{host}:{port}/?config={config_label}\x1b[0m")
-    out("\x1b[93m   Run starting immediately — open browser anytime to monitor\x1b[0m")
-    out("\x1b[93m   Press Ctrl+C to stop\x1b[0m")
-    out("")
+    banner(host, port, config_label, "Run starting immediately — open browser anytime to monitor")
     sid = "auto-" + secrets.token_hex(6)
     paths = Paths(session_rel=log_root() / f"log_{now_stamp()}", turn=1)
     run = Run(inv, web=True, paths=paths, agents=ids, models=models)
