@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_massgen.runstate import Paths, Run
+from fake_massgen.status import StatusFile
 from fake_massgen.textio import iso_now, write_json, write_json_atomic, write_text
 
 
@@ -21,22 +22,36 @@ def save_coordination_logs(run: Run, winner: str | None) -> None:
     assert st is not None
     now = time.time()
     run.coord("session_end", None, f"Session completed in {now - run.coord_start:.1f}s")
+    _write_coordination_events(run, winner, st.start_time, now)
+    _write_coordination_table(run)
+    write_json(adir / "snapshot_mappings.json", _snapshot_mappings(run, st))
+    _write_metrics(run, winner, st, now)
+
+
+def _write_coordination_events(run: Run, winner: str | None, start_time: float, now: float) -> None:
     write_json(
-        adir / "coordination_events.json",
+        run.attempt_dir() / "coordination_events.json",
         {
             "session_metadata": {
                 "user_prompt": run.question,
                 "agent_ids": list(run.agent_ids),
-                "start_time": st.start_time,
+                "start_time": start_time,
                 "end_time": now,
                 "final_winner": winner,
             },
             "events": run.coord_events,
         },
     )
+
+
+def _write_coordination_table(run: Run) -> None:
     lines = ["", "Multi-Agent Coordination Events Log (fake massgen)", "=" * 50, ""]
     lines += [f"{e['event_type']:<22} {e['agent_id'] or '-':<10} {e['details']}" for e in run.coord_events]
-    write_text(adir / "coordination_table.txt", "\n".join(lines) + "\n")
+    write_text(run.attempt_dir() / "coordination_table.txt", "\n".join(lines) + "\n")
+
+
+def _snapshot_mappings(run: Run, st: StatusFile) -> dict[str, Any]:
+    """snapshot_mappings.json: each answer and vote label -> where its file is."""
     mappings: dict[str, Any] = {}
     for label, (aid, _) in run.answers.items():
         stamp = next((s for k, s in run.round_stamps.get(aid, []) if k == "answer"), "")
@@ -63,7 +78,12 @@ def save_coordination_logs(run: Run, winner: str | None) -> None:
                 "round": 1,
                 "path": f"{agent.agent_id}/{agent.vote.timestamp}/vote.json",
             }
-    write_json(adir / "snapshot_mappings.json", mappings)
+    return mappings
+
+
+def _write_metrics(run: Run, winner: str | None, st: StatusFile, now: float) -> None:
+    """metrics_events.json and metrics_summary.json, from the status file's counters."""
+    adir = run.attempt_dir()
     snap = st.snapshot()
     rounds = [r.to_dict() for a in st.agents.values() for r in a.rounds]
     write_json(
