@@ -8,13 +8,38 @@ import time
 from fake_massgen import answers, workspaces
 from fake_massgen.cli import PRESETS, err
 from fake_massgen.runstate import Cancelled, Crash, Outcome, Run
-from fake_massgen.status import RoundRecord, VoteCast
+from fake_massgen.status import RoundRecord, StatusFile, VoteCast
 from fake_massgen.textio import PROVIDER_NOISE, loguru_line
 
 
 def coordinate(run: Run) -> Outcome:
     """Answers, votes, winner, final presentation. Raises Cancelled / TimedOut / Crash."""
     st = run.status = workspaces.new_status(run)
+    _begin(run, st)
+    failed = _scenario_before_answers(run)
+    if failed is not None:
+        return failed
+    for aid in run.agent_ids:
+        _agent_turn(run, aid)
+        text = run.knobs.answer if (run.quick and aid == run.agent_ids[0]) else _interim(run, aid)
+        answers.submit_answer(run, aid, text)
+    if run.knobs.scenario == "burst":
+        _burst(run)
+    winner = run.agent_ids[0]
+    votes: list[VoteCast] = []
+    for aid in run.agent_ids:
+        _agent_turn(run, aid)
+        votes.append(answers.cast_vote(run, aid, winner))
+    _declare_winner(run, st, winner)
+    if not run.quick:
+        _start_presentation(run, winner, len(votes))
+    answers.write_final(run, winner)
+    duration = time.time() - run.coord_start
+    return Outcome(winner=winner, kind="winner", answer=run.knobs.answer, votes=votes, duration=duration)
+
+
+def _begin(run: Run, st: StatusFile) -> None:
+    """Fresh coordination state, the opening log lines and events, status.json's writer loop started."""
     run.coord_events = []
     run.answers = {}
     run.coord_start = time.time()
@@ -39,6 +64,9 @@ def coordinate(run: Run) -> Outcome:
     st.start_loop(run.knobs.status_interval)
     st.write()
 
+
+def _scenario_before_answers(run: Run) -> Outcome | None:
+    """The runs that never reach an answer: a failure outcome, a Crash, or a wait into TimedOut / forever."""
     preset = run.args.checklist_criteria_preset
     if preset is not None and preset not in PRESETS:
         return _all_fail(
@@ -60,24 +88,18 @@ def coordinate(run: Run) -> Outcome:
     if scenario == "hang":
         while True:
             run.pause(3600)
+    return None
 
-    # initial answers
-    for aid in run.agent_ids:
-        run.pause(run.knobs.step_delay)
-        run.noise()
-        run.cost_line(aid)
-        text = run.knobs.answer if (run.quick and aid == run.agent_ids[0]) else _interim(run, aid)
-        answers.submit_answer(run, aid, text)
-    if scenario == "burst":
-        _burst(run)
-    winner = run.agent_ids[0]
-    votes: list[VoteCast] = []
-    for aid in run.agent_ids:
-        run.pause(run.knobs.step_delay)
-        run.noise()
-        run.cost_line(aid)
-        votes.append(answers.cast_vote(run, aid, winner))
-    # winner picked: completed + is_complete before the final answer exists
+
+def _agent_turn(run: Run, aid: str) -> None:
+    """One model call's worth of time and output: a pause, provider noise, the cost line."""
+    run.pause(run.knobs.step_delay)
+    run.noise()
+    run.cost_line(aid)
+
+
+def _declare_winner(run: Run, st: StatusFile, winner: str) -> None:
+    """status.json says completed (and is_complete) before the final answer exists, as massgen's does."""
     with st.lock:
         st.winner = winner
         st.phase = "presentation"
@@ -93,23 +115,19 @@ def coordinate(run: Run) -> Outcome:
     st.stop_loop()
     st.write()
     run.event("status", winner, {"message": f"Voting complete - selected agent: {winner}", "level": "info"})
-    duration = time.time() - run.coord_start
-    if not run.quick:
-        run.event("status", winner, {"message": "Presenting final coordinated answer", "level": "info"})
-        run.event(
-            "final_presentation_start",
-            winner,
-            {"vote_counts": {winner: len(votes)}, "answer_labels": {winner: "A1.1"}, "is_tie": False},
-            round_number=2,
-        )
-        run.coord("final_round_start", winner, "Starting final presentation round 2", round_type="final")
-        run.coord("final_agent_selected", winner, "Selected as final presenter")
-        run.pause(run.knobs.step_delay)
-        run.noise()
-        run.cost_line(winner)
-    answers.write_final(run, winner)
-    duration = time.time() - run.coord_start
-    return Outcome(winner=winner, kind="winner", answer=run.knobs.answer, votes=votes, duration=duration)
+
+
+def _start_presentation(run: Run, winner: str, vote_count: int) -> None:
+    run.event("status", winner, {"message": "Presenting final coordinated answer", "level": "info"})
+    run.event(
+        "final_presentation_start",
+        winner,
+        {"vote_counts": {winner: vote_count}, "answer_labels": {winner: "A1.1"}, "is_tie": False},
+        round_number=2,
+    )
+    run.coord("final_round_start", winner, "Starting final presentation round 2", round_type="final")
+    run.coord("final_agent_selected", winner, "Selected as final presenter")
+    _agent_turn(run, winner)
 
 
 def _interim(run: Run, aid: str) -> str:
