@@ -11,11 +11,28 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fake_massgen.harness import FAKE_BIN_DIR, SAMPLES_DIR, FakeMassgen
+from fake_massgen.harness import FAKE_BIN_DIR, FakeMassgen
+from runtools import VENV_BIN
 
 from massgen_skill.run.records import STATE_DIR_ENV
 
-__all__ = ["FAKE_BIN_DIR", "SAMPLES_DIR", "FakeMassgen"]
+__all__ = ["FAKE_BIN_DIR", "FakeMassgen"]
+
+# The tools the test command installed (shellcheck, agentskills, ruff) are found as on an activated venv; this
+# runs before any test module looks them up.
+if str(VENV_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join(filter(None, [str(VENV_BIN), os.environ.get("PATH")]))
+
+
+# Generated-input suites (hypothesis, many examples each): whole files count as slow, so the fast subset
+# (`-m "not real_massgen and not slow"`) keeps their hand-picked neighbours and drops the generators.
+SLOW_FILES = "robustness/test_fuzz_*.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.match(SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

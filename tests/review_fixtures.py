@@ -11,7 +11,6 @@ import json
 import os
 import queue
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,8 +20,6 @@ from typing import Any
 
 from massgen_skill.run import records
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "scripts"
 LOG_NAME = "log_20261125_120000_000001"
 
 
@@ -209,27 +206,6 @@ class StubServer:
 
 
 # --- processes -------------------------------------------------------------------------------------------
-
-
-def skill_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ if base is None else base)
-    env["MASSGEN_SKILL_PYTHON"] = sys.executable
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
-def skill(
-    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPTS / "massgen_skill.sh"), *args],
-        cwd=cwd,
-        env=skill_env(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 class LineReader:

@@ -1,17 +1,62 @@
-"""Helpers shared by the tests that drive processes: ports, bounded waits, process groups, relayed lines."""
+"""The tests' one helpers module: the repository's places, the recorded massgen runs, the skill's entry
+points, ports, bounded waits, process groups, relayed lines and the tools the test command installed."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+RUN_SH = SCRIPTS / "massgen_run.sh"
+SKILL_SH = SCRIPTS / "massgen_skill.sh"
 BUNDLE_PARTS = ("SKILL.md", "scripts", "references", "massgen_skill")
+
+# massgen 0.1.97's real outputs, copied into the repository (see tests/fixtures/massgen_0.1.97/README.md).
+FIXTURES = ROOT / "tests" / "fixtures" / "massgen_0.1.97"
+SAMPLES = FIXTURES / "runs"
+SAMPLES_README = SAMPLES / "README.md"
+CONTRACT = FIXTURES / "contract_extract.md"
+
+# `bash tests/run.sh` installs shellcheck, agentskills and ruff next to the interpreter running pytest.
+VENV_BIN = Path(sys.executable).parent
+
+
+def skill_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (default os.environ) with the skill's scripts told to run this interpreter on this checkout."""
+    env = dict(os.environ if base is None else base)
+    env["MASSGEN_SKILL_PYTHON"] = sys.executable
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _script(
+    script: Path, args: list[str], env: dict[str, str], cwd: Path, timeout: float, check: bool
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(script), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=check
+    )
+
+
+def run_skill(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`scripts/massgen_run.sh ARGS` with exactly `env` (wrap it in skill_env() to pin the interpreter)."""
+    return _script(RUN_SH, args, env, cwd, timeout, False)
+
+
+def skill(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 30, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`scripts/massgen_skill.sh ARGS` (status, wait, result, runs, stop, review, …) with exactly `env`."""
+    return _script(SKILL_SH, args, env, cwd, timeout, check)
 
 
 def free_port() -> int:
@@ -70,7 +115,7 @@ def copy_bundle(dest: Path) -> Path:
     skill = dest / "massgen"
     skill.mkdir(parents=True)
     for part in BUNDLE_PARTS:
-        src = REPO / part
+        src = ROOT / part
         if src.is_dir():
             shutil.copytree(
                 src, skill / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_bundle")

@@ -12,18 +12,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from runtools import SAMPLES
 
 from massgen_skill import analysis, atomic
 from massgen_skill.cli import main
 from massgen_skill.commands import analyze as analyze_command
 from massgen_skill.exitcodes import ExitCode, SkillError
-
-SAMPLES = Path(
-    os.environ.get(
-        "MASSGEN_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "massgen-samples" / "0.1.97"
-    )
-)
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"recorded runs not found at {SAMPLES}")
 
 
 def _copy(sample: str, dest: Path) -> Path:

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import re
 import shlex
-from pathlib import Path
 
 import pytest
+from runtools import CONTRACT, SAMPLES_README
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags
 from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
 from massgen_skill.prepare.intent import CWD_CONTEXTS, EXECUTE_MODES, MODES, Decision
-
-SHARED = Path(os.environ.get("MASSGEN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-CONTRACT = SHARED / "massgen-cli-contract.md"
-SAMPLES_README = SHARED / "massgen-samples" / "README.md"
 
 TASK = "Compare three designs for the cache layer"
 BASE = ["--automation", "--no-parse-at-references"]
@@ -458,12 +453,10 @@ def _contract_flags() -> set[str]:
     return found
 
 
-@pytest.mark.skipif(not CONTRACT.is_file(), reason=f"massgen contract not found at {CONTRACT}")
 def test_known_flags_are_in_the_contract() -> None:
     assert KNOWN_MASSGEN_FLAGS - _contract_flags() == set()
 
 
-@pytest.mark.skipif(not CONTRACT.is_file(), reason=f"massgen contract not found at {CONTRACT}")
 def test_web_passthrough_matches_the_contract() -> None:
     text = CONTRACT.read_text(encoding="utf-8")
     start = text.index("Only these CLI flags reach a web run")
@@ -471,7 +464,6 @@ def test_web_passthrough_matches_the_contract() -> None:
     assert set(re.findall(r"--[a-z][a-z0-9-]*", sentence)) == set(flags.WEB_PASSTHROUGH)
 
 
-@pytest.mark.skipif(not CONTRACT.is_file(), reason=f"massgen contract not found at {CONTRACT}")
 def test_choices_match_the_contract_table() -> None:
     text = CONTRACT.read_text(encoding="utf-8")
 

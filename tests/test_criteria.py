@@ -15,13 +15,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from runtools import ROOT
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags
 from massgen_skill.prepare import criteria as C
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def valid_document() -> dict[str, Any]:
@@ -107,7 +106,7 @@ def test_schema_ships_in_the_package_and_is_valid_draft_2020_12() -> None:
     schema = C.load_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     Draft202012Validator.check_schema(schema)
-    assert (REPO / "massgen_skill" / "prepare" / C.SCHEMA_NAME).is_file()
+    assert (ROOT / "massgen_skill" / "prepare" / C.SCHEMA_NAME).is_file()
     Draft202012Validator(schema).validate(valid_document())
     criterion = schema["$defs"]["criterion"]
     assert criterion["required"] == ["text"]  # all massgen cannot do without; the rest is warned about
@@ -867,9 +866,9 @@ def test_jsonschema_is_imported_lazily() -> None:
         "assert main(['criteria', 'presets']) == 0\n"
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported eagerly'\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
 

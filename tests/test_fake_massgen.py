@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_massgen.harness import SAMPLES_DIR, FakeMassgen
+from fake_massgen.harness import FakeMassgen
 from fake_massgen.setup_cmds import REAL_CAPTURES as REAL
-from runtools import free_port
+from runtools import SAMPLES, free_port, wait_for
 
 FAST = {"step_delay": 0.01, "status_interval": 0.05, "cancel_delay": 0.05}
 RUN_TIMEOUT = 20
@@ -43,9 +43,8 @@ WEB_LOG_DIR = re.compile(r"^LOG_DIR: (\.massgen/massgen_logs/log_\d{8}_\d{6}_\d{
 
 
 def sample(name: str) -> Path:
-    path = SAMPLES_DIR / name
-    if not path.is_dir():
-        pytest.skip(f"recorded sample {path} not available")
+    path = SAMPLES / name
+    assert path.is_dir(), f"recorded sample {path} missing from the repository"
     return path
 
 
@@ -108,13 +107,7 @@ def log_dir_of(stdout: str) -> Path:
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return wait_for(check, timeout, what, interval=0.01)  # fine-grained: some checks race the fake's writes
 
 
 def read_json(path: Path) -> Any:

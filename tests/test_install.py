@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from runtools import ROOT
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
@@ -23,7 +24,6 @@ from massgen_skill.setup.installer import (
     uninstall,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 USER_DIRS = {
     "claude-code": ".claude/skills/massgen",
     "codex": ".agents/skills/massgen",

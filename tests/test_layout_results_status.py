@@ -9,17 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from runtools import SAMPLES
 
 from massgen_skill.follow import results
 from massgen_skill.massgen import layout, status
 from massgen_skill.massgen.status import AgentProgress, Progress, progress_for, read_json, summarise
-
-SAMPLES = Path(
-    os.environ.get(
-        "MASSGEN_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "massgen-samples" / "0.1.97"
-    )
-)
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"recorded runs not found at {SAMPLES}")
 
 
 def copy_sample(sample: str, dest: Path) -> Path:
@@ -116,7 +110,6 @@ def test_inside() -> None:
     assert not layout.inside(Path("/a/b/../../etc/passwd"), Path("/a/b"))
 
 
-@needs_samples
 def test_newest_attempt_after_a_restart(tmp_path: Path) -> None:
     root = copy_sample("multi", tmp_path)
     first = attempt(root, 1, 1)
@@ -140,7 +133,6 @@ def test_newest_attempt_after_a_restart(tmp_path: Path) -> None:
 # --- results.find on the recorded runs ----------------------------------------------------------------------
 
 
-@needs_samples
 def test_find_cli_multi(tmp_path: Path) -> None:
     root = copy_sample("multi", tmp_path)
     found = results.find(root)
@@ -151,7 +143,6 @@ def test_find_cli_multi(tmp_path: Path) -> None:
     assert "42" in found.answer_path.read_text()
 
 
-@needs_samples
 @pytest.mark.parametrize("start", ["", "turn_1", "turn_1/attempt_1", "turn_1/attempt_1/status.json"])
 def test_find_from_any_folder_of_the_run(tmp_path: Path, start: str) -> None:
     root = copy_sample("multi", tmp_path)
@@ -160,7 +151,6 @@ def test_find_from_any_folder_of_the_run(tmp_path: Path, start: str) -> None:
     )
 
 
-@needs_samples
 def test_find_web_review_without_an_answer_marker(tmp_path: Path) -> None:
     root = copy_sample("web-review", tmp_path)
     assert not (root / "turn_1" / "final").exists()  # web mode: no turn-level final/ copy
@@ -171,7 +161,6 @@ def test_find_web_review_without_an_answer_marker(tmp_path: Path) -> None:
     assert (found.workspace / "hello_e2e.txt").is_file()
 
 
-@needs_samples
 def test_find_web_turn_answer_when_no_final_dir(tmp_path: Path) -> None:
     root = copy_sample("web-review", tmp_path)
     shutil.rmtree(attempt(root) / "final")
@@ -181,7 +170,6 @@ def test_find_web_turn_answer_when_no_final_dir(tmp_path: Path) -> None:
     assert found.workspace is None
 
 
-@needs_samples
 def test_find_cwd_rw_headless_workspace(tmp_path: Path) -> None:
     root = copy_sample("cwd-rw-headless", tmp_path)
     found = results.find(root)
@@ -191,14 +179,12 @@ def test_find_cwd_rw_headless_workspace(tmp_path: Path) -> None:
     assert (found.workspace / "hello_e2e.txt").is_file()
 
 
-@needs_samples
 def test_find_all_agents_fail_finds_nothing(tmp_path: Path) -> None:
     root = copy_sample("all-agents-fail", tmp_path)
     found = results.find(root)
     assert found == results.Found(None, None, None, None, None)
 
 
-@needs_samples
 def test_winner_from_status_picks_its_final_dir(tmp_path: Path) -> None:
     root = copy_sample("multi", tmp_path)
     other = root / "turn_1" / "final" / "agent_b"
@@ -208,7 +194,6 @@ def test_winner_from_status_picks_its_final_dir(tmp_path: Path) -> None:
     assert results.find(root, winner="agent_b").answer_path == other / "answer.txt"
 
 
-@needs_samples
 @pytest.mark.parametrize(
     ("plan_rel", "spec_rel"),
     [
@@ -230,7 +215,6 @@ def test_plan_and_spec_files(tmp_path: Path, plan_rel: str | None, spec_rel: str
     assert found.spec_file == (workspace / spec_rel if spec_rel else None)
 
 
-@needs_samples
 def test_plan_in_workspace_wins_over_deliverable(tmp_path: Path) -> None:
     root = copy_sample("cwd-rw-headless", tmp_path)
     workspace = root / "turn_1" / "final" / "agent_a" / "workspace"
@@ -240,14 +224,12 @@ def test_plan_in_workspace_wins_over_deliverable(tmp_path: Path) -> None:
     assert results.find(root).plan_file == workspace / "project_plan.json"
 
 
-@needs_samples
 def test_answer_hint_inside_the_run_is_used(tmp_path: Path) -> None:
     root = copy_sample("multi", tmp_path)
     hint = attempt(root) / "final" / "agent_a" / "answer.txt"
     assert results.find(root, answer_hint=hint).answer_path == hint
 
 
-@needs_samples
 def test_answer_hint_outside_the_log_dir_is_ignored(tmp_path: Path) -> None:
     root = copy_sample("multi", tmp_path)
     outside = tmp_path / "elsewhere" / "answer.txt"
@@ -264,7 +246,6 @@ def test_answer_hint_outside_the_log_dir_is_ignored(tmp_path: Path) -> None:
     assert results.find(root, answer_hint=missing).answer_path == root / "turn_1/final/agent_a/answer.txt"
 
 
-@needs_samples
 def test_all_agents_fail_ignores_an_outside_hint(tmp_path: Path) -> None:
     root = copy_sample("all-agents-fail", tmp_path)
     outside = tmp_path / "x.txt"
@@ -306,7 +287,6 @@ def test_read_bounded_invalid_utf8(tmp_path: Path) -> None:
 # --- status.json --------------------------------------------------------------------------------------------
 
 
-@needs_samples
 @pytest.mark.parametrize(
     ("sample", "agents", "review_pending", "elapsed"),
     [
@@ -340,7 +320,6 @@ def test_progress_for_samples(
     json.dumps(progress.as_dict())  # serialisable for --json
 
 
-@needs_samples
 def test_progress_for_all_agents_fail_has_no_status(tmp_path: Path) -> None:
     root = copy_sample("all-agents-fail", tmp_path)
     progress = progress_for(root)

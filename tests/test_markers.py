@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import os
 import random
 from collections.abc import Iterable
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from runtools import SAMPLES
 
 from massgen_skill.massgen import markers
 from massgen_skill.massgen.markers import (
@@ -21,13 +20,6 @@ from massgen_skill.massgen.markers import (
     review_approved,
     strip_ansi,
 )
-
-SAMPLES = Path(
-    os.environ.get(
-        "MASSGEN_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "massgen-samples" / "0.1.97"
-    )
-)
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"recorded runs not found at {SAMPLES}")
 
 QUESTION_TEXT = "Create a file named hello_e2e.txt and tell me what 6 times 7 is."
 PREVIEW = "FAKE-LLM FINAL ANSWER: 42. (scripted reply from fake_llm_server.py) [agent-key=fake-a]"
@@ -108,7 +100,6 @@ def one_byte_chunks(data: bytes) -> list[bytes]:
 # --- the recorded runs --------------------------------------------------------------------------------------
 
 
-@needs_samples
 @pytest.mark.parametrize("sample", sorted(EXPECTED))
 def test_real_stdout_whole(sample: str) -> None:
     data = (SAMPLES / sample / "stdout.txt").read_bytes()
@@ -116,7 +107,6 @@ def test_real_stdout_whole(sample: str) -> None:
     assert parse([data]) == EXPECTED[sample]
 
 
-@needs_samples
 @pytest.mark.parametrize("sample", sorted(EXPECTED))
 def test_real_stdout_split_reads(sample: str) -> None:
     data = (SAMPLES / sample / "stdout.txt").read_bytes()
@@ -125,20 +115,17 @@ def test_real_stdout_split_reads(sample: str) -> None:
         assert parse(chunked(data, random.Random(seed))) == EXPECTED[sample], seed
 
 
-@needs_samples
 @pytest.mark.parametrize("sample", sorted(EXPECTED))
 def test_real_stdout_with_crlf(sample: str) -> None:
     data = (SAMPLES / sample / "stdout.txt").read_bytes().replace(b"\n", b"\r\n")
     assert parse(chunked(data, random.Random(1))) == EXPECTED[sample]
 
 
-@needs_samples
 def test_review_complete_value_from_the_real_run() -> None:
     found = dict(parse([(SAMPLES / "web-review" / "stdout.txt").read_bytes()]))
     assert review_approved(found["__REVIEW_COMPLETE__"]) is True
 
 
-@needs_samples
 def test_real_stdout_has_no_marker_in_the_noise() -> None:
     """Every line that is not an expected marker (banner, Provider List, TIMELINE, [WebUI]) yields nothing."""
     for sample in EXPECTED:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from runtools import SAMPLES
 
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.follow import results
 from massgen_skill.massgen.status import AgentProgress, Progress, progress_for
 from massgen_skill.run.outcome import RESULT_WORDS, Evidence, Outcome, decide
-
-SAMPLES = Path(
-    os.environ.get(
-        "MASSGEN_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "massgen-samples" / "0.1.97"
-    )
-)
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"recorded runs not found at {SAMPLES}")
 
 # The loguru lines of the all-agents-fail recording, ANSI colour and all (as massgen writes them to a pipe).
 LOGURU_FAIL = (
@@ -192,7 +185,6 @@ def test_loguru_line_beats_a_later_error_word() -> None:
     assert decide(Evidence(0, stderr_tail=tail)).reason == NO_AGENTS_REASON
 
 
-@needs_samples
 def test_the_recorded_all_agents_fail_run(tmp_path: Path) -> None:
     sample = SAMPLES / "all-agents-fail"
     root_src = next((sample / "project" / ".massgen" / "massgen_logs").glob("log_*"))
@@ -215,7 +207,6 @@ def test_the_recorded_all_agents_fail_run(tmp_path: Path) -> None:
     assert outcome.word == "no-answer"
 
 
-@needs_samples
 @pytest.mark.parametrize("sample", ["multi", "cwd-rw-headless", "web-review"])
 def test_the_recorded_successful_runs(tmp_path: Path, sample: str) -> None:
     root_src = next((SAMPLES / sample / "project" / ".massgen" / "massgen_logs").glob("log_*"))

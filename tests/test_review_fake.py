@@ -15,18 +15,15 @@ from pathlib import Path
 
 import pytest
 from review_fixtures import (
-    SCRIPTS,
     LineReader,
     make_run,
     request_data,
     save_record,
     session_root,
-    skill,
-    skill_env,
     status_data,
     write_json,
 )
-from runtools import free_port, group_alive, wait_for
+from runtools import SCRIPTS, free_port, group_alive, run_skill, skill, skill_env, wait_for
 
 from massgen_skill.exitcodes import ExitCode
 
@@ -88,11 +85,11 @@ def test_watcher_and_review_over_a_recorded_run_with_two_reviews(
     assert len(block) == 6 and [b for b in block if b.startswith("__")] == [block[0], block[-1]]
     assert "\n" not in first["answer_preview"]
 
-    shown = skill(["review", "show", "--json"], project_dir, env)
+    shown = skill(["review", "show", "--json"], env, project_dir)
     assert shown.returncode == ExitCode.OK, shown.stderr
     assert json.loads(shown.stdout)["review_url"] == f"http://127.0.0.1:{port}/?v=2"
 
-    some = skill(["review", "approve", "--files", "a.py", "--json"], project_dir, env)
+    some = skill(["review", "approve", "--files", "a.py", "--json"], env, project_dir)
     assert some.returncode == ExitCode.OK, some.stderr
     assert json.loads(some.stdout)["landed"]["files"] == ["a.py"]
     done = event(watcher, "review_complete")
@@ -102,7 +99,7 @@ def test_watcher_and_review_over_a_recorded_run_with_two_reviews(
 
     second = event(watcher, "review_pending")
     assert second["review"] == 2
-    rejected = skill(["review", "reject", "--feedback", "not this time"], project_dir, env)
+    rejected = skill(["review", "reject", "--feedback", "not this time"], env, project_dir)
     assert rejected.returncode == ExitCode.OK, rejected.stderr
     assert "RESULT: rejected; nothing was applied" in rejected.stdout
     done = event(watcher, "review_complete")
@@ -123,6 +120,7 @@ def test_watcher_and_review_over_a_recorded_run_with_two_reviews(
     assert "Traceback" not in (tmp_path / "watch.err").read_text()
 
 
+@pytest.mark.slow
 def test_bare_log_dir_unknown_files_refused_then_approve_all(
     fake_massgen, project_dir: Path, tmp_path: Path, readers: list[LineReader]
 ) -> None:
@@ -164,15 +162,15 @@ def test_bare_log_dir_unknown_files_refused_then_approve_all(
 
     url = f"http://127.0.0.1:{port}"
     refused = skill(
-        ["review", "approve", str(log_dir), "--url", url, "--files", "a.py", "zzz.py"], project_dir, env
+        ["review", "approve", str(log_dir), "--url", url, "--files", "a.py", "zzz.py"], env, project_dir
     )
     assert refused.returncode == ExitCode.REFUSED
     assert "zzz.py" in refused.stderr and refused.stderr.count("\n") == 1
-    still = skill(["review", "show", str(log_dir), "--url", url, "--json"], project_dir, env)
+    still = skill(["review", "show", str(log_dir), "--url", url, "--json"], env, project_dir)
     assert still.returncode == ExitCode.OK and json.loads(still.stdout)["review_pending"] is True
     assert not (log_dir / "review_result.json").exists()
 
-    approved = skill(["review", "approve", str(log_dir), "--url", url, "--json"], project_dir, env)
+    approved = skill(["review", "approve", str(log_dir), "--url", url, "--json"], env, project_dir)
     assert approved.returncode == ExitCode.OK, approved.stderr
     assert json.loads(approved.stdout)["landed"]["files"] == ["a.py", "b.py"]
     assert event(watcher, "review_complete")["approved"] is True
@@ -220,6 +218,7 @@ def _cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_idle_watching_costs_under_one_percent_of_a_core(tmp_path: Path, readers: list[LineReader]) -> None:
     project = tmp_path / "proj"
@@ -246,16 +245,8 @@ def test_idle_watching_costs_under_one_percent_of_a_core(tmp_path: Path, readers
 
 def test_headless_rw_lists_the_changed_file(fake_massgen, project_dir: Path) -> None:
     env = skill_env(fake_massgen.env(review_files="notes/new.txt:?"))
-    result = skill_run(["--no-web", "--cwd-context", "rw", "write the notes"], project_dir, env)
+    result = run_skill(["--no-web", "--cwd-context", "rw", "write the notes"], env, project_dir)
     assert result.returncode == ExitCode.OK, result.stderr
     assert "CHANGED: notes/new.txt" in result.stdout.splitlines()
     assert (project_dir / "notes" / "new.txt").is_file()
     assert "no review gate" in result.stderr
-
-
-def skill_run(args: list[str], cwd: Path, env: dict[str, str]):  # type: ignore[no-untyped-def]
-    import subprocess
-
-    return subprocess.run(
-        [str(SCRIPTS / "massgen_run.sh"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
-    )

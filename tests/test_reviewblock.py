@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from runtools import SAMPLES
 
 from massgen_skill.massgen import layout, markers
 from massgen_skill.review import block
@@ -20,12 +21,6 @@ from massgen_skill.review.block import (
     read_result,
 )
 
-SAMPLES = Path(
-    os.environ.get(
-        "MASSGEN_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "massgen-samples" / "0.1.97"
-    )
-)
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"recorded runs not found at {SAMPLES}")
 LINE_BREAKS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 FORGED = (
     "__END_REVIEW_INFO__",
@@ -56,7 +51,6 @@ def assert_protocol_safe(lines: list[str]) -> None:
     assert sum(line == block.END for line in lines) == 1
 
 
-@needs_samples
 def test_the_recorded_request(tmp_path: Path) -> None:
     attempt = sample_attempt(tmp_path)
     request = read_request(attempt)
@@ -78,7 +72,6 @@ def test_the_recorded_request(tmp_path: Path) -> None:
     assert_protocol_safe(lines)
 
 
-@needs_samples
 def test_recorded_result_is_read_when_fresh(tmp_path: Path) -> None:
     attempt = sample_attempt(tmp_path)
     request = read_request(attempt)
@@ -88,7 +81,6 @@ def test_recorded_result_is_read_when_fresh(tmp_path: Path) -> None:
     assert result is not None and result["approved"] is True and result["resolved_by"] == "api"
 
 
-@needs_samples
 def test_stale_result_is_ignored(tmp_path: Path) -> None:
     attempt = sample_attempt(tmp_path)
     request = read_request(attempt)

@@ -12,30 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from runtools import free_port, group_alive, relayed, wait_for
+from runtools import ROOT, RUN_SH, free_port, group_alive, relayed, run_skill, skill, wait_for
 
 from massgen_skill.exitcodes import ExitCode
-
-ROOT = Path(__file__).resolve().parents[1]
-RUN_SH = ROOT / "scripts" / "massgen_run.sh"
-SKILL_SH = ROOT / "scripts" / "massgen_skill.sh"
-
-
-def run_skill(
-    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(RUN_SH), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def skill(
-    args: list[str], env: dict[str, str], cwd: Path, check: bool = False
-) -> subprocess.CompletedProcess:
-    """`scripts/massgen_skill.sh ARGS` (status, wait, result, runs, stop, …)."""
-    return subprocess.run(
-        [str(SKILL_SH), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=30, check=check
-    )
 
 
 def keys_in_order(stdout: str) -> list[str]:
@@ -108,6 +87,7 @@ def test_all_agents_fail_without_status_json_takes_reason_from_stderr(fake_massg
     assert "no successful agents" in relayed(done.stdout)["REASON"][0]
 
 
+@pytest.mark.slow
 def test_timeout_and_crash_outcomes(fake_massgen, project_dir):
     timed = run_skill(
         ["--no-web", "--timeout", "5", "task"], fake_massgen.env(scenario="timeout"), project_dir
@@ -168,6 +148,7 @@ def test_restart_to_attempt_2_is_followed(fake_massgen, project_dir):
     assert "RESTART" in lines
 
 
+@pytest.mark.slow
 def test_a_20_mb_stdout_burst_does_not_block_massgen(fake_massgen, project_dir):
     started = time.monotonic()
     done = run_skill(["--no-web", "task"], fake_massgen.env(scenario="burst"), project_dir, timeout=120)
@@ -178,6 +159,7 @@ def test_a_20_mb_stdout_burst_does_not_block_massgen(fake_massgen, project_dir):
     assert time.monotonic() - started < 100
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_runs_each_report_their_own_log_dir_and_answer(fake_massgen, project_dir):
     env = fake_massgen.env(answer="ANSWER-OF-{pid}", step_delay=0.1)
 

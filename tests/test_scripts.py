@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from runtools import copy_bundle
+from runtools import ROOT, copy_bundle
 
-REPO = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted((REPO / "scripts").glob("*.sh"))
+SCRIPTS = sorted((ROOT / "scripts").glob("*.sh"))
 TIMEOUT = 60
 
 
@@ -74,7 +73,7 @@ def recording_python(tmp_path: Path) -> tuple[Path, Path]:
 def test_run_dry_run_from_another_folder(
     tmp_path: Path, env: dict[str, str], project: Path, where: str
 ) -> None:
-    skill = REPO if where == "repo" else copy_bundle(tmp_path / "skills")
+    skill = ROOT if where == "repo" else copy_bundle(tmp_path / "skills")
     env = ready(env, tmp_path)
     result = run(skill / "scripts" / "massgen_run.sh", ["--dry-run", "Compare two designs"], project, env)
     assert result.returncode == 0, result.stderr
@@ -110,7 +109,7 @@ def test_run_dry_run_json_with_a_nasty_task(tmp_path: Path, env: dict[str, str],
 def test_run_help_is_ours_and_runs_nothing(
     tmp_path: Path, env: dict[str, str], project: Path, where: str
 ) -> None:
-    skill = REPO if where == "repo" else copy_bundle(tmp_path / "skills")
+    skill = ROOT if where == "repo" else copy_bundle(tmp_path / "skills")
     trace = tmp_path / "massgen-was-run"
     fake = Path(env["PATH"].split(os.pathsep)[0]) / "massgen"
     fake.write_text(f"#!/bin/sh\ntouch {shlex.quote(str(trace))}\n")
@@ -156,7 +155,7 @@ def test_python_taken_from_the_massgen_shebang(tmp_path: Path, env: dict[str, st
     config.parent.mkdir(parents=True)
     config.write_text("agents: []\n")
     env = {**env, "MASSGEN_BIN": str(fake)}
-    result = run(REPO / "scripts" / "massgen_run.sh", ["--dry-run", "--json", "task"], project, env)
+    result = run(ROOT / "scripts" / "massgen_run.sh", ["--dry-run", "--json", "task"], project, env)
     assert result.returncode == 0, result.stderr
     assert record.exists()  # our recording interpreter ran the skill
     assert "CLAUDECODE=" not in record.read_text()
@@ -169,8 +168,8 @@ def test_python_taken_from_the_massgen_shebang(tmp_path: Path, env: dict[str, st
 def test_shellcheck_clean() -> None:
     assert SCRIPTS
     result = subprocess.run(
-        ["shellcheck", "-x", *(str(s.relative_to(REPO)) for s in SCRIPTS)],
-        cwd=REPO,
+        ["shellcheck", "-x", *(str(s.relative_to(ROOT)) for s in SCRIPTS)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from runtools import ROOT
 
 from massgen_skill.cli import main
 from massgen_skill.commands.setup import browser_available
@@ -24,7 +25,6 @@ from massgen_skill.setup.quickstart import (
     parse_quickstart,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 REAL = Path(__file__).resolve().parent / "fixtures" / "massgen_0.1.97"
 SECRET = "sk-test-secret-value-0123456789"
 

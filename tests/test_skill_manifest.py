@@ -8,12 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from runtools import copy_bundle
+from runtools import ROOT, copy_bundle
 
 from massgen_skill.prepare.intent import CWD_CONTEXTS, MODES, REVIEWLESS_MODES
 
-REPO = Path(__file__).resolve().parents[1]
-SKILL_MD = REPO / "SKILL.md"
+SKILL_MD = ROOT / "SKILL.md"
 # PyPI `skills-ref` 0.1.x installs the reference validator as `agentskills`; `skills-ref` is a fallback name.
 VALIDATOR = shutil.which("agentskills") or shutil.which("skills-ref")
 
@@ -72,7 +71,7 @@ def test_skill_md_names_some_paths() -> None:
 
 @pytest.mark.parametrize("relative", referenced_paths())
 def test_every_named_path_exists(relative: str) -> None:
-    assert (REPO / relative).exists(), f"SKILL.md names {relative}, which is not in the bundle"
+    assert (ROOT / relative).exists(), f"SKILL.md names {relative}, which is not in the bundle"
 
 
 def test_tells_the_host_agent_to_choose_mode_and_access() -> None:

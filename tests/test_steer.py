@@ -12,14 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from runtools import wait_for
+from runtools import ROOT, wait_for
 
 from massgen_skill.cli import main
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.follow.steering import SOURCE, WHEN_READ, unread_messages, write_message
 from massgen_skill.run import records
 
-ROOT = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"^msg_(\d{13})_(\d+)_(\d{4})\.json$")
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 FAKE_BIN_DIR = TESTS_DIR / "fake_massgen" / "bin"
-SAMPLES_DIR = TESTS_DIR.parents[1] / "shared" / "massgen-samples" / "0.1.97"
 
 # Inherited variables that would make the fake (or what drives it) depend on the developer's machine.
 _SCRUBBED_PREFIXES = ("FAKE_MASSGEN_",)

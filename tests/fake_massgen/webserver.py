@@ -335,18 +335,23 @@ def _bind_error(host: str, port: int, exc: OSError) -> str:
     return f"ERROR:    [Errno {exc.errno}] error while attempting to bind on address {where}: {reason}"
 
 
+def banner(host: str, port: int, label: str, start_line: str) -> None:
+    """The lines the web UI prints before it binds its port (stdout, coloured as massgen's)."""
+    out("\x1b[96m🌐 Starting MassGen Web UI...\x1b[0m")
+    out(f"\x1b[92m   Server: http://{host}:{port}\x1b[0m")
+    out(f"\x1b[92m   Config: {label}\x1b[0m")
+    out(f"\x1b[92m   UI: http://{host}:{port}/?config={label}\x1b[0m")
+    out(f"\x1b[93m   {start_line}\x1b[0m")
+    out("\x1b[93m   Press Ctrl+C to stop\x1b[0m")
+    out("")
+
+
 def serve_idle(inv: Invocation) -> int:
     """--web without something to start (no --automation, no question, or no config): serve until killed."""
     args = inv.args
     host, port = args.web_host, args.web_port
     label = inv.config.label if inv.config is not None else ""
-    out("\x1b[96m🌐 Starting MassGen Web UI...\x1b[0m")
-    out(f"\x1b[92m   Server: http://{host}:{port}\x1b[0m")
-    out(f"\x1b[92m   Config: {label}\x1b[0m")
-    out(f"\x1b[92m   UI: http://{host}:{port}/?config={label}\x1b[0m")
-    out("\x1b[93m   Open the UI in a browser to start\x1b[0m")
-    out("\x1b[93m   Press Ctrl+C to stop\x1b[0m")
-    out("")
+    banner(host, port, label, "Open the UI in a browser to start")
     state = WebState(session_id=None, question=args.question, config=label, models=[], run=None)
     try:
         server = start_server(host, port, state)
@@ -355,6 +360,8 @@ def serve_idle(inv: Invocation) -> int:
         return EXIT_SERVER_STARTUP  # observed: 0.1.97 exits 3 here
     try:
         _wait_forever_until_sigint()
+    except KeyboardInterrupt:
+        pass  # SIGINT came before the handler was in place (the port already answers): the same clean stop
     finally:
         server.shutdown()
         server.server_close()

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runtools import ROOT
+from runtools import wait_for as wait_for  # re-exported: the integration tests call harness.wait_for
+
 from massgen_skill.setup import fs_standin, live, scripted_model
 
 from .netns import NetNS, NsProcess
@@ -23,6 +26,9 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]  # for PYTHONPATH when running massgen_skill inside the namespace
 LLM_SERVER = Path(scripted_model.__file__)
 FS_MCP_SERVER = Path(fs_standin.__file__)
+REPO_ROOT = ROOT  # for PYTHONPATH when running massgen_skill inside the namespace
+LLM_SERVER = HERE / "llm_server.py"
+FS_MCP_SERVER = HERE / "fs_mcp_server.py"
 ARGV_PROBE = HERE / "argv_probe.py"
 
 # massgen 0.1.97 starts the filesystem MCP server as `mcp-server-filesystem <dirs…>` when that name is on
@@ -255,18 +261,6 @@ def start_llm_server(
 
 
 # --- waiting ------------------------------------------------------------------------------------------------
-def wait_for(predicate: Any, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
-    """Poll ``predicate()`` until truthy; return its value or raise ``TimeoutError``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
 def read_json(path: Path, retries: int = 5) -> Any:
     """Read a JSON file massgen may be rewriting (retry on a torn read)."""
     for attempt in range(retries):

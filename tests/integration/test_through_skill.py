@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runtools import RUN_SH, SKILL_SH
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags, layout
@@ -39,8 +40,6 @@ from .netns import NetNS, NsProcess, RunResult
 
 pytestmark = pytest.mark.slow
 
-RUN_SH = harness.REPO_ROOT / "scripts" / "massgen_run.sh"
-SKILL_SH = harness.REPO_ROOT / "scripts" / "massgen_skill.sh"
 OK = RESULT_WORDS[ExitCode.OK]
 QUESTION = "What is 6 times 7?"
 SCRIPTED_ANSWER = "SCRIPTED ANSWER: 42 [model={model}]"  # llm_server.Options.answer_text

@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,37 +21,17 @@ from typing import Any
 
 import pytest
 from robust_util import assert_clean, invoke_bounded
-from runtools import free_port, group_alive, relayed, wait_for
+from runtools import RUN_SH, free_port, group_alive, relayed, run_skill, skill_env, wait_for
 
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.massgen import layout
 from massgen_skill.run import records
 
 E = ExitCode
-ROOT = Path(__file__).resolve().parents[2]
-RUN_SH = ROOT / "scripts" / "massgen_run.sh"
 FINAL_STATES = (records.FINISHED, records.STOPPED)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-
-
-def skill_env(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "MASSGEN_SKILL_PYTHON": sys.executable}
-
-
-def run_sh(
-    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(RUN_SH), *args],
-        env=skill_env(env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def one_error_line(stderr: str) -> None:
@@ -152,7 +131,7 @@ def after_fault(project: Path, run_id: str, our_code: int) -> dict[str, Any]:
 def test_massgen_missing(fake_massgen, project_dir) -> None:  # type: ignore[no-untyped-def]
     env = fake_massgen.env()
     env["PATH"] = "/usr/bin:/bin"  # no massgen, no uv/uvx
-    done = run_sh(["--no-web", "task"], env, project_dir)
+    done = run_skill(["--no-web", "task"], skill_env(env), project_dir)
     assert done.returncode == E.ENV_NOT_READY
     one_error_line(done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1 and "massgen not found" in done.stderr
@@ -161,7 +140,7 @@ def test_massgen_missing(fake_massgen, project_dir) -> None:  # type: ignore[no-
 
 
 def test_massgen_crashes_after_log_dir(fake_massgen, project_dir) -> None:  # type: ignore[no-untyped-def]
-    done = run_sh(["--no-web", "task"], fake_massgen.env(scenario="crash"), project_dir)
+    done = run_skill(["--no-web", "task"], skill_env(fake_massgen.env(scenario="crash")), project_dir)
     assert done.returncode == E.CRASHED, done.stderr
     lines = relayed(done.stdout)
     assert "LOG_DIR" in lines and lines["RESULT"] == ["crashed"] and "Simulated failure" in lines["REASON"][0]
@@ -181,7 +160,9 @@ def test_massgen_killed_by_a_signal(background) -> None:  # type: ignore[no-unty
 
 
 def test_orchestrator_timeout(fake_massgen, project_dir) -> None:  # type: ignore[no-untyped-def]
-    done = run_sh(["--no-web", "--timeout", "1", "task"], fake_massgen.env(scenario="timeout"), project_dir)
+    done = run_skill(
+        ["--no-web", "--timeout", "1", "task"], skill_env(fake_massgen.env(scenario="timeout")), project_dir
+    )
     assert done.returncode == E.TIMED_OUT, done.stderr
     assert relayed(done.stdout)["RESULT"] == ["timed-out"]
     one_error_line(done.stderr)
@@ -315,13 +296,15 @@ def test_web_port_busy_is_one_line(fake_massgen, project_dir) -> None:  # type: 
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        done = run_sh(["--web", "--web-port", str(port), "task"], fake_massgen.env(), project_dir)
+        done = run_skill(
+            ["--web", "--web-port", str(port), "task"], skill_env(fake_massgen.env()), project_dir
+        )
     assert done.returncode == E.USAGE
     one_error_line(done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1 and f"--web-port {port}" in done.stderr
     assert fake_massgen.read_argv_log() == []
     for bad in ("0", "70000", "-1"):
-        refused = run_sh(["--web", "--web-port", bad, "task"], fake_massgen.env(), project_dir)
+        refused = run_skill(["--web", "--web-port", bad, "task"], skill_env(fake_massgen.env()), project_dir)
         assert refused.returncode == E.USAGE and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert not list((project_dir / ".massgen").glob("skill_runs/*.json"))
 
@@ -334,7 +317,7 @@ def test_default_port_held_announces_a_free_one(fake_massgen, project_dir) -> No
     except OSError:
         pass  # something else holds 8000 already: just as good
     try:
-        done = run_sh(["--web", "What is 6 times 7?"], fake_massgen.env(), project_dir)
+        done = run_skill(["--web", "What is 6 times 7?"], skill_env(fake_massgen.env()), project_dir)
     finally:
         holder.close()
     assert done.returncode == E.OK, done.stderr

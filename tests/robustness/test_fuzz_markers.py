@@ -10,12 +10,12 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from robust_util import fuzz
+from runtools import RUN_SH
 
 from massgen_skill.massgen import markers
 from massgen_skill.massgen.markers import MAX_LINE, LineSplitter, MarkerParser, strip_ansi
@@ -39,7 +39,6 @@ KEYED = [
 ]
 ANSI = st.sampled_from(["\x1b[31m", "\x1b[0m", "\x1b[1;92m", "\x1b]0;title\x07", "\x1b[?25l", "\x1b[2K"])
 FORGED = "/forged/by/the/team"
-RUN_SH = Path(__file__).resolve().parents[2] / "scripts" / "massgen_run.sh"
 
 
 def parse(chunks: Iterable[bytes]) -> list[tuple[str, str]]:
