@@ -14,19 +14,16 @@ import pytest
 from fake_massgen.knobs import FileChange
 from fake_massgen.webserver import review_diff
 from review_fixtures import (
-    SCRIPTS,
     LineReader,
     StubServer,
     make_run,
     request_data,
     save_record,
     session_root,
-    skill,
-    skill_env,
     status_data,
     write_json,
 )
-from runtools import free_port
+from runtools import SCRIPTS, free_port, skill, skill_env
 
 from massgen_skill import cli
 from massgen_skill.exitcodes import ExitCode
@@ -271,7 +268,7 @@ def test_fake_review_diff_shows_deletions_then_status_and_a_late_watcher_tell_th
 
 def _review_then_late_watch(run: LineReader, project_dir: Path, env: dict[str, str]) -> None:
     run.until(lambda line: line == block.END, timeout=30)
-    shown = skill(["review", "show", "--full"], project_dir, env)
+    shown = skill(["review", "show", "--full"], env, project_dir)
     assert shown.returncode == ExitCode.OK, shown.stderr
     content = [line for line in shown.stdout.splitlines() if line.startswith(block.CONTENT_PREFIX)]
     diff = [line[len(block.CONTENT_PREFIX) :] for line in content]
@@ -280,14 +277,14 @@ def _review_then_late_watch(run: LineReader, project_dir: Path, env: dict[str, s
     assert any(line.startswith("+hello from the fake massgen") for line in diff)
     assert "--- /dev/null" in diff and "+++ b/b.py" in diff  # the untracked file is new
 
-    decided = skill(["review", "reject"], project_dir, env)
+    decided = skill(["review", "reject"], env, project_dir)
     assert decided.returncode == ExitCode.OK, decided.stderr
     run.until(lambda line: line.startswith("RESULT:"), timeout=30)
-    status = skill(["status", "--json"], project_dir, env)
+    status = skill(["status", "--json"], env, project_dir)
     data = json.loads(status.stdout)
     assert data["review"]["state"] == "rejected" and data["progress"]["review_pending"] is False
 
-    late = skill(["watch-review", "--json", "--timeout", "20"], project_dir, env)
+    late = skill(["watch-review", "--json", "--timeout", "20"], env, project_dir)
     assert late.returncode == ExitCode.OK, late.stderr
     events = [json.loads(line) for line in late.stdout.splitlines()]
     assert [e["event"] for e in events] == ["watching", "review_complete", "ended"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from massgen_skill import atomic
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen.flags import DEFAULT_WEB_PORT, WEB_HOST_DEFAULT, WEB_PORT
-from massgen_skill.run.records import is_alive, process_start_time
+from massgen_skill.run.records import is_alive, open_lock, process_start_time
 
 LOCK_NAME = "ports.lock"
 RESERVATION_PREFIX = "port-"
@@ -98,11 +98,7 @@ def _own_folder(folder: Path) -> Path:
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    try:
-        handle = open(folder / LOCK_NAME, "a")  # noqa: SIM115 - held for the block below
-    except OSError as exc:
-        raise SkillError(f"port lock in {folder}: {exc.strerror or exc}", ExitCode.ENV_NOT_READY) from None
-    with handle:
+    with os.fdopen(open_lock(folder / LOCK_NAME), "a") as handle:  # never blocks on a FIFO in its place
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 

@@ -181,7 +181,7 @@ def save(record: RunRecord) -> None:
 def locked(project_dir: Path, run_id: str) -> Iterator[None]:
     """Serialise read-modify-write of one record between the wrapper and `stop`."""
     lock = project_dir / RECORDS_DIR / f".{run_id}.lock"
-    with os.fdopen(_open_lock(lock), "a") as handle:
+    with os.fdopen(open_lock(lock), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -189,7 +189,7 @@ def locked(project_dir: Path, run_id: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _open_lock(lock: Path) -> int:
+def open_lock(lock: Path) -> int:
     """The lock file, opened without blocking (a FIFO in its place would wait for a reader forever)."""
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)

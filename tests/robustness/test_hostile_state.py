@@ -18,7 +18,8 @@ from hostile_util import ANSWER, hostile_env, run_hostile, skill_cmd, strict_lin
 from robust_util import Project, assert_clean, invoke_bounded, make_log_dir, make_record
 from runtools import wait_for
 
-from massgen_skill.exitcodes import ExitCode
+from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.prepare import ports
 from massgen_skill.run import records
 
 E = ExitCode
@@ -137,7 +138,7 @@ def _external_config(tmp_path: Path, project_dir: Path) -> str:
     return str(config)
 
 
-@pytest.mark.parametrize("damage", ["massgen-is-file", "runs-is-file", "lock-is-dir", "lock-is-fifo"])
+@pytest.mark.parametrize("damage", ["massgen-is-file", "runs-is-file"])
 def test_damaged_massgen_folder_is_one_line(project_dir: Path, tmp_path: Path, damage: str) -> None:
     config = _external_config(tmp_path, project_dir)
     dot = project_dir / ".massgen"
@@ -146,16 +147,28 @@ def test_damaged_massgen_folder_is_one_line(project_dir: Path, tmp_path: Path, d
         dot.write_text("not a folder")
     elif damage == "runs-is-file":
         (dot / "skill_runs").write_text("not a folder")
-    else:
-        lock = dot / "skill_runs" / ".ports.lock"
-        lock.parent.mkdir(parents=True)
-        lock.mkdir() if damage == "lock-is-dir" else os.mkfifo(lock)
     started = tmp_path / "started"
     env = hostile_env(tmp_path, HOSTILE_MASSGEN_STARTED=str(started))
     done = run_hostile(project_dir, env, "--config", config, timeout=30)
     assert done.returncode == E.INVALID_INPUT, done
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
     assert not started.exists()
+
+
+@pytest.mark.parametrize("damage", ["lock-is-dir", "lock-is-fifo"])
+def test_damaged_port_lock_is_refused_without_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """The per-user port lock a web run takes: a folder or a FIFO in its place is damaged state (3), and
+    a FIFO is never waited on."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    lock = ports.reservations_dir() / ports.LOCK_NAME
+    lock.parent.mkdir(parents=True, mode=0o700)
+    lock.parent.parent.chmod(0o700)
+    lock.mkdir() if damage == "lock-is-dir" else os.mkfifo(lock)
+    with pytest.raises(SkillError) as caught:
+        ports.choose(None, reserve=True)
+    assert caught.value.code == E.INVALID_INPUT and "\n" not in caught.value.message
 
 
 def test_read_only_project_is_one_line(project_dir: Path, tmp_path: Path) -> None:
