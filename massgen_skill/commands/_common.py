@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from massgen_skill.run.records import RunRecord, resolve_run
+from massgen_skill.run.records import RunRecord, project_root, resolve_run
 
 RUN_HELP = "run id (or a unique prefix), a record path, or 'latest' (default)"
 MAX_SECONDS = 1e9  # time.sleep and socket timeouts overflow beyond this
@@ -62,7 +62,6 @@ def add_run_argument(parser: argparse.ArgumentParser) -> None:
 
 def project_dir(args: argparse.Namespace) -> Path:
     """The project root of --project: runs started anywhere in the project are recorded there."""
-    from massgen_skill.run.records import project_root
 
     return project_root(Path(args.project))
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from massgen_skill import analysis
-from massgen_skill.analysis import SQLITE_TABLES
+from massgen_skill.analysis import SQLITE_TABLES, TurnAnalysis
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import layout
 from massgen_skill.output import print_json
 from massgen_skill.run.records import resolve_run
-
-if TYPE_CHECKING:
-    from massgen_skill.analysis import TurnAnalysis
 
 EPILOG = """\
 The report (turn_N/ANALYSIS_REPORT.md, one per turn) holds: the question; agents and models; findings that

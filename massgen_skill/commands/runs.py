@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from massgen_skill.commands._common import add_project_argument, project_dir
-
-if TYPE_CHECKING:
-    from massgen_skill.run.records import RunRecord
+from massgen_skill.follow.results import outcome_of
+from massgen_skill.output import print_json
+from massgen_skill.run import records
+from massgen_skill.run.records import RunRecord, effective_state
 
 EPILOG = """\
 States: starting, running, review-pending, finished, stopped, lost (the supervising wrapper is gone;
@@ -33,8 +34,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def row(record: RunRecord) -> dict[str, Any]:
-    from massgen_skill.follow.results import outcome_of
-    from massgen_skill.run.records import effective_state
 
     state = effective_state(record)
     outcome = outcome_of(record, state)
@@ -53,8 +52,6 @@ def row(record: RunRecord) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.output import print_json
-    from massgen_skill.run import records
 
     found = records.list_all_records() if args.all else records.list_records(project_dir(args))
     rows = [row(r) for r in found]

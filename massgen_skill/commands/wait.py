@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import TYPE_CHECKING
 
 from massgen_skill.commands._common import add_run_argument, project_dir, seconds, seconds_or_zero
+from massgen_skill.commands.status import describe, render
 from massgen_skill.exitcodes import ExitCode
-
-if TYPE_CHECKING:
-    from massgen_skill.run.records import RunRecord
+from massgen_skill.follow.results import outcome_of
+from massgen_skill.massgen.status import Progress, one_line
+from massgen_skill.output import print_json
+from massgen_skill.run import records
+from massgen_skill.run.records import RunRecord
 
 EPILOG = """\
 Exit code says why it returned: the run's own outcome code when it ended (0 = answer produced; the same
@@ -36,8 +38,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _verdict(record: RunRecord) -> tuple[ExitCode | None, str]:
     """The run's own outcome once it ended (as `result`, `status`, `runs` report it); 11: review pending."""
-    from massgen_skill.follow.results import outcome_of
-    from massgen_skill.run import records
 
     state = records.effective_state(record)
     if state == records.REVIEW_PENDING:
@@ -49,10 +49,6 @@ def _verdict(record: RunRecord) -> tuple[ExitCode | None, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from massgen_skill.commands.status import describe, render
-    from massgen_skill.massgen.status import Progress, one_line
-    from massgen_skill.output import print_json
-    from massgen_skill.run import records
 
     tty = sys.stderr.isatty() and not args.json
     ref = records.resolve_run(args.run_ref, project_dir(args))

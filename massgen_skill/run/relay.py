@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.follow import results
@@ -252,7 +252,8 @@ class RunRelay:
         # Only a flag: the main loop polls it (taking locks inside a signal handler can deadlock).
         self.signal_received = signum
 
-    def _install_signals(self) -> dict[int, object]:
+    def _install_signals(self) -> dict[int, Any]:
+        """Our handlers; the previous ones come back when the run ends (None: set outside Python, kept)."""
         return {s: signal.signal(s, self._on_signal) for s in HANDLED_SIGNALS}
 
     # --- main loop ------------------------------------------------------------------------------------
@@ -277,7 +278,8 @@ class RunRelay:
             if supervisor.proc is not None and supervisor.proc.poll() is None:
                 supervisor.stop(self.settings.graces)  # an error in here must not orphan massgen
             for signum, handler in previous.items():
-                signal.signal(signum, handler)  # type: ignore[arg-type]
+                if handler is not None:
+                    signal.signal(signum, handler)
         return self._finish(code, supervisor, before)
 
     def _started(self, supervisor: Supervisor) -> None:
