@@ -150,9 +150,23 @@ def invoked(fake_massgen) -> list[list[str]]:  # type: ignore[no-untyped-def]
     return [e["argv"] for e in fake_massgen.read_argv_log()]
 
 
-def test_headless_success_writes_and_validates_the_config(setup_env, fake_massgen, capsys, monkeypatch):
+def test_headless_setup_ends_with_the_live_check(setup_env, fake_massgen, capsys, monkeypatch):
+    """The config is written and valid, then `doctor --live` runs; the fake massgen does not talk to the
+    scripted model, so the live check fails at its answer step and setup says so with that step's code."""
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     code = main(["setup", "--headless", "--yes"])
+    captured = capsys.readouterr()
+    said = lines_of(captured.out)
+    assert said["SETUP_STATUS"] == ["SUCCESS"] and said["VALID"][0].startswith("yes")
+    steps = [line.split(":")[0] + ":" + line.split(":")[1].split()[0] for line in said["LIVE_STEP"]]
+    assert steps[:2] == ["massgen:ok", "project:ok"] and steps[2] == "answer:fail", said["LIVE_STEP"]
+    assert said["LIVE"][0].startswith("no (exit ") and code not in (0, ExitCode.INTERNAL)
+    assert "NEXT" not in said
+
+
+def test_headless_success_writes_and_validates_the_config(setup_env, fake_massgen, capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    code = main(["setup", "--no-live", "--headless", "--yes"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     said = lines_of(captured.out)
@@ -180,7 +194,7 @@ def test_headless_agents_and_config_path_are_passed_on(
     target = tmp_path / "configs" / "team.yaml"
     code = main(
         [
-            "setup", "--yes", "--json", "--config", str(target),
+            "setup", "--no-live", "--yes", "--json", "--config", str(target),
             "--agent", "backend=openai,model=gpt-5-mini", "--agent", "backend=claude",
         ]
     )  # fmt: skip
@@ -198,7 +212,8 @@ def test_headless_agents_and_config_path_are_passed_on(
 
 
 def test_headless_needs_config_when_the_key_is_missing(setup_env, fake_massgen, capsys):
-    code = main(["setup", "--headless", "--yes", "--agent", "backend=claude,model=claude-opus-4-1"])
+    agent = "backend=claude,model=claude-opus-4-1"
+    code = main(["setup", "--no-live", "--headless", "--yes", "--agent", agent])
     captured = capsys.readouterr()
     assert code == ExitCode.ENV_NOT_READY
     said = lines_of(captured.out)
@@ -209,7 +224,7 @@ def test_headless_needs_config_when_the_key_is_missing(setup_env, fake_massgen, 
 
 
 def test_headless_without_any_key_reports_the_env_template(setup_env, capsys):
-    code = main(["setup", "--headless", "--yes", "--json"])
+    code = main(["setup", "--no-live", "--headless", "--yes", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == ExitCode.ENV_NOT_READY and data["setup_status"] == "NEEDS_CONFIG"
     assert data["env_template"] == str(setup_env / ".env") and data["steps"]
@@ -240,7 +255,7 @@ def test_written_config_that_massgen_rejects_is_exit_6(setup_env, capsys, monkey
     )
     script.chmod(0o755)
     monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), "/usr/bin", "/bin"]))
-    code = main(["setup", "--headless", "--yes"])
+    code = main(["setup", "--no-live", "--headless", "--yes"])
     out = capsys.readouterr().out
     assert code == ExitCode.MASSGEN_CONFIG
     said = lines_of(out)
@@ -254,7 +269,7 @@ def test_quickstart_without_a_summary_is_needs_config(setup_env, capsys, monkeyp
     (bin_dir / "massgen").write_text("#!/bin/sh\necho 'Traceback: boom' >&2\nexit 2\n")
     (bin_dir / "massgen").chmod(0o755)
     monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), "/usr/bin", "/bin"]))
-    code = main(["setup", "--headless", "--yes"])
+    code = main(["setup", "--no-live", "--headless", "--yes"])
     captured = capsys.readouterr()
     assert code == ExitCode.ENV_NOT_READY
     assert "could not read `massgen --list-backends`" in captured.err
@@ -263,7 +278,7 @@ def test_quickstart_without_a_summary_is_needs_config(setup_env, capsys, monkeyp
 
 
 def test_no_terminal_and_no_yes_is_refused_before_any_side_effect(setup_env, fake_massgen, capsys):
-    code = main(["setup", "--headless"])
+    code = main(["setup", "--no-live", "--headless"])
     captured = capsys.readouterr()
     assert code == ExitCode.REFUSED and "--yes" in captured.err
     assert "may install the `openskills` npm package globally" in captured.err
@@ -291,7 +306,7 @@ def test_usage_errors_run_nothing(setup_env, fake_massgen, capsys):
 
 def test_massgen_missing_is_env_not_ready(setup_env, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["setup", "--headless", "--yes"]) == ExitCode.ENV_NOT_READY
+    assert main(["setup", "--no-live", "--headless", "--yes"]) == ExitCode.ENV_NOT_READY
     assert "pip install massgen==0.1.97" in capsys.readouterr().err
 
 
@@ -308,7 +323,7 @@ def test_browser_is_chosen_only_with_a_display():
 def _start_wizard(setup_env: Path, fake_massgen) -> tuple[subprocess.Popen, str]:  # type: ignore[no-untyped-def]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DISPLAY": ":99"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "massgen_skill", "setup", "--yes", "--timeout", "60"],
+        [sys.executable, "-m", "massgen_skill", "setup", "--no-live", "--yes", "--timeout", "60"],
         cwd=setup_env,
         env=env,
         stdout=subprocess.PIPE,

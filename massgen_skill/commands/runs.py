@@ -60,12 +60,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not rows:
         print("no runs recorded" + ("" if args.all else " in this project"))
+        return 0
+    print(_line("RUN_ID", "STARTED", "STATE", "OUTCOME", "MODE", "FOLDER"))
     for item in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item["created_at"]))
-        outcome = item["outcome"] or "-"
         where = _where(item, args.all)
-        print(f"{item['run_id']}  {when}  {item['state']:<14} {outcome:<12} {item['mode']}  {where}".rstrip())
+        print(_line(item["run_id"], when, item["state"], item["outcome"] or "-", item["mode"] or "-", where))
     return 0
+
+
+def _line(run_id: str, when: str, state: str, outcome: str, mode: str, where: str) -> str:
+    """One row of the table (the header uses the same widths, so columns line up)."""
+    return f"{run_id:<22} {when:<19}  {state:<14} {outcome:<13} {mode:<16} {where}".rstrip()
 
 
 def _where(item: dict[str, Any], everywhere: bool) -> str:

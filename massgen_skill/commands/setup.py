@@ -27,8 +27,11 @@ printed (stdout): the backend choice list, then
   STEP: <text>                              what massgen says is still to do
   CONFIG: <path>   VALID: yes|no …
   SETUP_STATUS: SUCCESS|NEEDS_CONFIG        the verdict of this command (not a run's STATUS marker)
+  LIVE_STEP: …   LIVE: yes|no               the closing `doctor --live` (real massgen, scripted model;
+                                            ≤ 3 min; --no-live skips it)
 
-exit codes: 0 SUCCESS · 5 NEEDS_CONFIG · 6 the written config is invalid · 16 side effects not confirmed
+exit codes: 0 SUCCESS · 5 NEEDS_CONFIG · 6 the written config is invalid · 16 side effects not confirmed;
+a failing live check: its step's exit code (see `massgen-skill doctor --help`)
 
 examples:
   massgen-skill setup
@@ -64,6 +67,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds for the quickstart (default: headless 900, browser 1800)",
     )
+    parser.add_argument(
+        "--no-live", dest="live", action="store_false", help="skip the closing live check (doctor --live)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
 
 
@@ -87,6 +93,7 @@ def request_from(args: argparse.Namespace, env: dict[str, str]) -> SetupRequest:
         dry_run=args.dry_run,
         timeout=args.timeout,
         json=args.json,
+        live=args.live,
     )
 
 

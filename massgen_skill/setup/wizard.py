@@ -35,6 +35,7 @@ from massgen_skill.prepare.checks import key_sources, self_command
 from massgen_skill.prepare.ports import choose
 from massgen_skill.run import procs
 from massgen_skill.run.launcher import child_env
+from massgen_skill.setup.live import live_check
 from massgen_skill.setup.quickstart import (
     QUICKSTART_SUCCESS,
     BackendInfo,
@@ -51,7 +52,8 @@ LIST_TIMEOUT = 120.0  # seconds for `massgen --list-backends`
 WIZARD_GRACES = (3.0, 3.0)  # SIGINT, SIGTERM, then SIGKILL, when the wizard outlives its time limit
 WIZARD_EXIT_WAIT = 10.0  # seconds for the wizard to exit once its output ended
 CHOICES_SHOWN = 8
-LISTED = {"STEP": "steps", "SELECTED": "selected"}  # lines that may repeat -> their JSON list
+# lines that may repeat -> their JSON list
+LISTED = {"STEP": "steps", "SELECTED": "selected", "LIVE_STEP": "live_steps"}
 SIDE_EFFECTS = (
     "may pull the Docker image massgen's tools run in (when Docker is available)",
     "may install the `openskills` npm package globally and clone skill repositories from GitHub",
@@ -68,6 +70,7 @@ class SetupRequest:
     dry_run: bool = False
     timeout: float | None = None
     json: bool = False
+    live: bool = True  # end with `doctor --live`: proof that a team really runs here
 
 
 def browser_available(env: Mapping[str, str], platform: str) -> bool:
@@ -320,6 +323,15 @@ class Setup:
             print(f"WOULD_RUN: {command}", flush=True)
         return int(ExitCode.OK)
 
+    def _live(self) -> ExitCode:
+        """The live check (`doctor --live`): the real massgen on the shipped scripted model, no keys."""
+        report = live_check(self.env)
+        self.data["live"] = report.as_dict()
+        for step in report.steps:
+            self.line("LIVE_STEP", f"{step.name}: {step.status} ({step.seconds:.1f} s) {step.detail}")
+        self.line("LIVE", "yes" if report.exit_code == 0 else f"no (exit {report.exit_code})")
+        return ExitCode(report.exit_code)
+
     def _finish(self, config: str | None, problem: str | None) -> int:
         code = ExitCode.ENV_NOT_READY
         if config:
@@ -350,6 +362,8 @@ class Setup:
                 print(f"REASON: {problem}", flush=True)
         self.line("SETUP_STATUS", status)
         self.data["ok"] = code == ExitCode.OK
+        if code == ExitCode.OK and self.request.live:
+            code = self._live()
         if code == ExitCode.OK:
             self.line("NEXT", f"{self_command()} doctor")
         if self.request.json:
