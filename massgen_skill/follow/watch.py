@@ -35,7 +35,7 @@ from massgen_skill.massgen.status import read_json
 from massgen_skill.review import block
 from massgen_skill.review.gate import decision_from
 from massgen_skill.review.target import ReviewTarget, project_of
-from massgen_skill.run import records
+from massgen_skill.run import procs, records
 
 DEFAULT_INTERVAL = 0.25
 UNREADABLE_WARN_AFTER = 2.0  # seconds a review_request.json may stay unreadable before a warning
@@ -251,13 +251,8 @@ class PidLiveness:
 
 
 def _running(pid: int, start: int | None) -> bool:
-    """Alive and not a zombie (an exited child its parent has not reaped yet still answers kill 0)."""
-    if not records.is_alive(pid, start):
-        return False
-    fields = records.process_stat(pid)
-    if not fields:
-        return True  # no /proc (or it just went): kill 0 said alive
-    return fields[0][:1] not in ("Z", "X")
+    """Alive, not a zombie, still the same process: the process layer's check (`/proc`, else `ps`)."""
+    return procs.is_alive(pid, start)
 
 
 def _log_dir_created(root: Path) -> float | None:
