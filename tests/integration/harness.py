@@ -23,12 +23,9 @@ from massgen_skill.setup import fs_standin, live, scripted_model
 from .netns import NetNS, NsProcess
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]  # for PYTHONPATH when running massgen_skill inside the namespace
+REPO_ROOT = ROOT  # for PYTHONPATH when running massgen_skill inside the namespace
 LLM_SERVER = Path(scripted_model.__file__)
 FS_MCP_SERVER = Path(fs_standin.__file__)
-REPO_ROOT = ROOT  # for PYTHONPATH when running massgen_skill inside the namespace
-LLM_SERVER = HERE / "llm_server.py"
-FS_MCP_SERVER = HERE / "fs_mcp_server.py"
 ARGV_PROBE = HERE / "argv_probe.py"
 
 # massgen 0.1.97 starts the filesystem MCP server as `mcp-server-filesystem <dirs…>` when that name is on
