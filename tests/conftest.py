@@ -81,3 +81,15 @@ def project_dir(tmp_path: Path, fake_massgen: FakeMassgen) -> Path:
 def _private_run_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Runs a test records in-process go to a per-test run index, never the user's own (`runs --all`)."""
     monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "run-index"))
+
+
+@pytest.fixture
+def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """(home, project): HOME points at a temp folder, the current folder is a temp project."""
+    home, project = tmp_path / "user-home", tmp_path / "user-project"
+    home.mkdir()
+    project.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("CODEX_HOME", raising=False)
+    monkeypatch.chdir(project)
+    return home, project

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from install_helpers import cli_json
 from runtools import ROOT
 
 from massgen_skill.cli import main
@@ -40,24 +41,6 @@ PROJECT_DIRS = {
     "copilot": ".github/skills/massgen",
     "agents": ".agents/skills/massgen",
 }
-
-
-@pytest.fixture
-def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    """(home, project): HOME points at a temp folder, the current folder is a temp project."""
-    home, project = tmp_path / "user-home", tmp_path / "user-project"
-    home.mkdir()
-    project.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("CODEX_HOME", raising=False)
-    monkeypatch.chdir(project)
-    return home, project
-
-
-def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
-    code = main([*args, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip() else {}
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, float]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from install_helpers import cli_json
 
 from massgen_skill.cli import main
 from massgen_skill.setup.installer import HOSTS, MANIFEST
@@ -29,23 +30,6 @@ EXPECTED = {
     "amp": (".config/agents/skills", ".agents/skills"),
     "cline": (".cline/skills", ".cline/skills"),
 }
-
-
-@pytest.fixture
-def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    home, project = tmp_path / "home", tmp_path / "project"
-    home.mkdir()
-    project.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("CODEX_HOME", raising=False)
-    monkeypatch.chdir(project)
-    return home, project
-
-
-def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
-    code = main([*args, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip() else {}
 
 
 # --- the list ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from install_helpers import cli_json
 
 from massgen_skill import atomic
 from massgen_skill.cli import main
@@ -49,12 +50,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("CODEX_HOME", raising=False)
     monkeypatch.chdir(project)
     return home
-
-
-def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
-    code = main([*args, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip() else {}
 
 
 def files_under(folder: Path) -> set[str]:

@@ -455,14 +455,14 @@ def test_cli_run_relays_markers_and_follow_up_commands_agree(
 
 
 # --- 4. web mode, rw, review approved (with --files) or rejected -----------------------------------------
-@pytest.mark.parametrize("decision", ["approve", "reject"])
-def test_web_rw_review_through_our_commands(
-    decision: str,
+def start_web_review(
     skill: Skill,
     project: harness.Project,
     mg_netns: NetNS,
     llm_server_factory: Callable[..., harness.LLMServer],
-) -> None:
+) -> tuple[BackgroundRun, int]:
+    """A default (web) rw run whose agent writes a file, started in the background, until our review block
+    is out; its web port is never massgen's default (so a hard-coded 8000 would show)."""
     server = llm_server_factory(mode="write-file")
     config = harness.write_two_agent_fs_config(project, server.base_url)
     port = mg_netns.free_port()
@@ -471,6 +471,18 @@ def test_web_rw_review_through_our_commands(
         "--cwd-context", "rw", "--web-port", str(port), "--config", config, harness.QUESTION, name="web"
     )
     run.wait_for(lambda: reviewblock.END in run.stdout(), timeout=120, what="our review block")
+    return run, port
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_web_rw_review_through_our_commands(
+    decision: str,
+    skill: Skill,
+    project: harness.Project,
+    mg_netns: NetNS,
+    llm_server_factory: Callable[..., harness.LLMServer],
+) -> None:
+    run, port = start_web_review(skill, project, mg_netns, llm_server_factory)
     t_pending = time.monotonic() - run.started
 
     lines = relayed(run.stdout())

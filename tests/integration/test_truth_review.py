@@ -18,12 +18,11 @@ import pytest
 
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.follow.steering import WHEN_READ
-from massgen_skill.massgen import flags, layout
-from massgen_skill.review import block
+from massgen_skill.massgen import layout
 
 from . import harness
 from .netns import NetNS
-from .test_through_skill import SKILL_SH, Skill, relayed, skill  # noqa: F401 - `skill` is a fixture
+from .test_through_skill import SKILL_SH, Skill, relayed, skill, start_web_review  # noqa: F401 - `skill` is a fixture
 
 pytestmark = pytest.mark.slow
 STEER_TEXT = "Mention caching in the answer."
@@ -39,14 +38,7 @@ def test_web_review_decided_status_and_a_late_watcher(
     mg_netns: NetNS,
     llm_server_factory: Callable[..., harness.LLMServer],
 ) -> None:
-    server = llm_server_factory(mode="write-file")
-    config = harness.write_two_agent_fs_config(project, server.base_url)
-    port = mg_netns.free_port()
-    assert port != flags.DEFAULT_WEB_PORT
-    run = skill.start(
-        "--cwd-context", "rw", "--web-port", str(port), "--config", config, harness.QUESTION, name="web"
-    )
-    run.wait_for(lambda: block.END in run.stdout(), timeout=120, what="our review block")
+    run, _ = start_web_review(skill, project, mg_netns, llm_server_factory)
     run_id = relayed(run.stdout()).one("RUN_ID")
 
     refused = skill.cmd("steer", run_id, STEER_TEXT)
