@@ -104,7 +104,7 @@ def test_cli_team_that_only_answers_and_votes_never_reads_the_message(
     server = llm_server_factory()
     config = harness.write_three_agent_config(project, server.base_url)
     started = time.monotonic()
-    run_id, stdout, log_dir = _cli_run_with_a_message(skill, project, config)
+    run_id, stdout, log_dir = _cli_run_with_a_message(skill, project, config, "--cwd-context", "rw")
     assert relayed(stdout).one("RESULT") == "ok"
     assert "Injecting runtime inbox message" not in _massgen_log(log_dir)
     assert not any(STEER_TEXT in json.dumps(r) for r in server.requests())  # no agent ever saw it
