@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_massgen.harness import FAKE_BIN_DIR, FakeMassgen
 from runtools import VENV_BIN
 
+from massgen_skill.massgen.private_env import CACHE_VARIABLE
 from massgen_skill.run.records import STATE_DIR_ENV
 
 __all__ = ["FAKE_BIN_DIR", "FakeMassgen"]
@@ -93,3 +95,17 @@ def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]
     monkeypatch.delenv("CODEX_HOME", raising=False)
     monkeypatch.chdir(project)
     return home, project
+
+
+@pytest.fixture(autouse=True)
+def _no_private_massgen(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Outside the real-massgen suite, the private massgen environment (`first-run`'s, which the real suite
+    also uses) is an empty folder: a test about a missing massgen must not find the machine's."""
+    if request.node.get_closest_marker("real_massgen"):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_VARIABLE, str(tmp_path_factory.mktemp("no-private-massgen")))
+        yield
