@@ -4,7 +4,6 @@ package's process layer), pipes read line by line with arrival times, and the of
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import math
 import os
@@ -21,13 +20,14 @@ from typing import IO
 from fake_massgen import EXECUTABLE as FAKE_MASSGEN
 
 from massgen_skill import atomic
+from massgen_skill.massgen import private_env
 from massgen_skill.prepare import ports
 from massgen_skill.run import procs
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"
 SCRIPTS = REPO / "scripts"
-SAMPLES = REPO.parent / "shared" / "massgen-samples" / "0.1.97"
+SAMPLES = TESTS / "fixtures" / "massgen_0.1.97" / "runs"  # massgen's recorded runs, in the repository
 PY = os.path.realpath(sys.executable)
 TICKS = os.sysconf("SC_CLK_TCK")
 TIMEOUT = 60.0  # upper bound for any single process we wait for
@@ -103,7 +103,7 @@ class _Tap:
 if os.environ.get("BENCH_STAMP_FILE"):
     _fd = os.open(os.environ["BENCH_STAMP_FILE"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     sys.stdout = _Tap(sys.stdout, _fd)
-from fake_massgen.cli import main
+from fake_massgen.main import main
 
 sys.exit(main())
 """
@@ -281,17 +281,7 @@ class Streams:
 
 def find_peer() -> tuple[Path | None, str]:
     """The official skill's scripts folder inside the cached massgen 0.1.97 venv, or (None, why)."""
-    helper = TESTS / "integration" / "massgen_env.py"
-    root: Path | None = None
-    try:
-        spec = importlib.util.spec_from_file_location("_bench_massgen_env", helper)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        root = module.venv_dir()  # a path only: nothing is installed or run
-    except Exception:
-        cache = os.environ.get("MASSGEN_SKILL_CACHE") or "~/.cache/massgen-skill"
-        root = Path(cache).expanduser() / "mg-0.1.97"
+    root = private_env.venv_dir()  # a path only: nothing is installed or run
     found = sorted(root.glob("lib/python3*/site-packages/massgen/skills/massgen/scripts"))
     if not found:
         return None, f"peer unavailable (no massgen 0.1.97 venv with the skill at {root})"

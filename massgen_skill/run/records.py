@@ -351,13 +351,15 @@ def _impossible(record: RunRecord) -> list[str]:
     return bad
 
 
-def list_records(project_dir: Path) -> list[RunRecord]:
-    """All readable records of the project holding `project_dir`, oldest first (damaged ones are skipped)."""
+def list_records(project_dir: Path, written_since: float | None = None) -> list[RunRecord]:
+    """All readable records of the project holding `project_dir`, oldest first (damaged ones are skipped);
+    `written_since`: only those saved since then (an epoch time), without reading the others."""
     folder = project_root(project_dir) / RECORDS_DIR
     records: list[RunRecord] = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        with contextlib.suppress(SkillError):
-            records.append(load(path))
+        with contextlib.suppress(SkillError, OSError):
+            if written_since is None or path.stat().st_mtime >= written_since:
+                records.append(load(path))
     records.sort(key=lambda r: (r.created_at, r.run_id))
     return records
 

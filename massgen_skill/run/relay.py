@@ -121,9 +121,10 @@ class RunRelay:
 
     def _on_log_dir(self, value: str) -> None:
         path = self._abs(value)
-        taken = (
-            r.log_dir for r in records.list_records(self.roots.project) if r.run_id != self.record.run_id
-        )
+        # Only a record saved since our launch can hold a folder that did not exist then (claims.RunRoots).
+        since = self.record.created_at - 1.0
+        others = records.list_records(self.roots.project, written_since=since)
+        taken = (r.log_dir for r in others if r.run_id != self.record.run_id)
         root = self.roots.new_log_root(path, (t for t in taken if t))
         if root is None:
             warn(f"ignored LOG_DIR {value!r}: not a new log folder of this run under {self.roots.bases[0]}")
