@@ -22,10 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 PROTOCOL_VERSION = "2024-11-05"
+LOG_VARIABLE = "MGSKILL_FS_MCP_LOG"  # argv and every call are appended here (JSONL) when set
 
 
 def _log(entry: dict[str, Any]) -> None:
-    path = os.environ.get("MGSKILL_FS_MCP_LOG")
+    path = os.environ.get(LOG_VARIABLE)
     if not path:
         return
     entry = {"t": time.time(), "pid": os.getpid(), **entry}

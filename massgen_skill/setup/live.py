@@ -124,11 +124,15 @@ def write_scripted_config(
     return path
 
 
-def install_fs_standin(bin_dir: Path, python: str = sys.executable) -> Path:
-    """An executable `mcp-server-filesystem` in `bin_dir` that runs our stdlib stand-in."""
+def install_fs_standin(bin_dir: Path, log_path: Path | None = None) -> Path:
+    """An executable `mcp-server-filesystem` in `bin_dir` that runs our stdlib stand-in. massgen passes only a
+    minimal environment to stdio MCP servers, so a call log (`log_path`) is baked into the wrapper."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     target = bin_dir / FS_MCP_COMMAND
-    target.write_text(f"#!/bin/sh\nexec '{python}' '{fs_standin.__file__}' \"$@\"\n", encoding="utf-8")
+    log_line = f"export {fs_standin.LOG_VARIABLE}='{log_path}'\n" if log_path else ""
+    target.write_text(
+        f"#!/bin/sh\n{log_line}exec '{sys.executable}' '{fs_standin.__file__}' \"$@\"\n", encoding="utf-8"
+    )
     target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return target
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ ARGV_PROBE = HERE / "argv_probe.py"
 # massgen 0.1.97 starts the filesystem MCP server as `mcp-server-filesystem <dirs…>` when that name is on
 # PATH (else `npx -y @modelcontextprotocol/server-filesystem <dirs…>`, which needs the internet):
 # massgen/filesystem_manager/_filesystem_manager.py, FilesystemManager.get_mcp_filesystem_config.
-FS_MCP_COMMAND = "mcp-server-filesystem"
+FS_MCP_COMMAND = live.FS_MCP_COMMAND
 
 QUESTION = "Create a file named hello_e2e.txt and tell me what 6 times 7 is."
 WRITE_NAME = "hello_e2e.txt"
@@ -58,20 +57,7 @@ _DROP_ENV = (
 
 
 # --- environment -----------------------------------------------------------------------------------------
-def install_fs_standin(bin_dir: Path, log_path: Path | None = None) -> Path:
-    """Write an executable ``mcp-server-filesystem`` into ``bin_dir`` that runs our stdlib stand-in.
-
-    massgen's MCP client passes only a minimal environment to stdio servers, so the log path is baked into
-    the wrapper rather than read from the test env."""
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    target = bin_dir / FS_MCP_COMMAND
-    log_line = f"export MGSKILL_FS_MCP_LOG='{log_path}'\n" if log_path else ""
-    target.write_text(
-        f"#!/bin/sh\n{log_line}exec '{sys.executable}' '{FS_MCP_SERVER}' \"$@\"\n",
-        encoding="utf-8",
-    )
-    target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return target
+install_fs_standin = live.install_fs_standin  # the product's own (doctor --live uses it)
 
 
 def make_env(
