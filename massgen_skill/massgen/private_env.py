@@ -70,11 +70,6 @@ def venv_dir(env: Mapping[str, str] | None = None) -> Path:
     return cache_dir(env) / VENV_NAME
 
 
-def install_command() -> str:
-    """The one command that creates the environment (it takes minutes: not for an agent's tool call)."""
-    return "massgen-skill first-run   (or: bash scripts/first_run.sh)"
-
-
 def _lock(path: Path, timeout: float) -> int:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout

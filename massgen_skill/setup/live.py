@@ -27,8 +27,7 @@ from typing import Any
 
 from massgen_skill import PACKAGE_DIR
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.massgen import private_env
-from massgen_skill.massgen.program import MassgenProgram, find_massgen
+from massgen_skill.massgen.program import INSTALL_HINT, MassgenProgram, find_massgen
 from massgen_skill.output import one_line
 from massgen_skill.prepare.checks import self_command
 from massgen_skill.setup import fs_standin, scripted_model
@@ -372,7 +371,7 @@ def live_check(env: Mapping[str, str] | None = None, keep: bool = False) -> Live
     report.steps.append(found)
     program: list[MassgenProgram] = []
     if not _timed(found, lambda: _find(env, program)):
-        found.fix = private_env.install_command()
+        found.fix = INSTALL_HINT
         return report
     folder = Path(tempfile.mkdtemp(prefix="massgen-skill-live-"))
     report.folder = str(folder)
