@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import types
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from runtools import RECORDED_RUNS, copy_sample_logs, sample_log_root
+from runtools import RECORDED_RUNS, ROOT, copy_sample_logs, sample_log_root
 
 from massgen_skill import analysis
 from massgen_skill.analysis import sqlite_export
@@ -204,3 +205,113 @@ def test_into_a_missing_folder_is_one_line(tmp_path: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err
     assert not target.parent.exists()
+
+
+# --- the documented queries, run against a database of every recorded run ---------------------------------
+
+
+def _documented_queries() -> dict[str, str]:
+    """references/analysis.md's queries across runs, by the word before the colon of their first line."""
+    text = (ROOT / "references" / "analysis.md").read_text()
+    blocks = re.findall(r"```sql\n(.*?)```", text[text.index("## Questions across runs") :], re.S)
+    return {block.split(":", 1)[0].removeprefix("-- "): block for block in blocks}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, analysis.Analysis]]:
+    """A database holding every recorded run (run id = the sample's name), and each run's analysis."""
+    db = tmp_path_factory.mktemp("across") / "runs.sqlite"
+    for sample in RECORDED_RUNS:
+        sqlite_export.append_run(db, sample, sample_log_root(sample))
+    return db, {sample: analysis.analyze_log_dir(sample_log_root(sample)) for sample in RECORDED_RUNS}
+
+
+def _query(db: Path, sql: str) -> list[dict[str, Any]]:
+    connection = sqlite3.connect(db)
+    try:
+        cursor = connection.execute(sql)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+def _by_config(db: Path) -> dict[str, str]:
+    return dict(_rows(db, "SELECT run_id, config FROM runs"))
+
+
+def _attempts(result: analysis.Analysis) -> list[analysis.AttemptAnalysis]:
+    return [a for turn in result.turns for a in turn.attempts]
+
+
+def test_every_documented_query_runs(recorded: tuple[Path, dict[str, analysis.Analysis]]) -> None:
+    db, _ = recorded
+    queries = _documented_queries()
+    assert set(queries) >= {"runs", "success", "winners", "models", "cost", "phases", "agreement", "trouble"}
+    for name, sql in queries.items():
+        assert _query(db, sql), f"query {name!r} returned nothing"
+
+
+def test_the_config_of_each_run_is_its_config_file(
+    recorded: tuple[Path, dict[str, analysis.Analysis]],
+) -> None:
+    db, _ = recorded
+    configs = _by_config(db)
+    for sample in RECORDED_RUNS:
+        (metadata,) = sample_log_root(sample).glob(f"turn_1/attempt_1/{layout.EXECUTION_METADATA_FILE}")
+        path = yaml.safe_load(metadata.read_text()).get("config_path")
+        assert configs[sample] == path if path else configs[sample].startswith("(no config file: ")
+
+
+def test_success_and_cost_per_answer_by_config(recorded: tuple[Path, dict[str, analysis.Analysis]]) -> None:
+    db, results = recorded
+    configs = _by_config(db)
+    runs: dict[str, int] = {}
+    answers: dict[str, int] = {}
+    tokens: dict[str, int] = {}
+    for sample, result in results.items():
+        config = configs[sample]
+        runs[config] = runs.get(config, 0) + 1
+        answers[config] = answers.get(config, 0) + int(result.turns[-1].final_answer_path is not None)
+        used = sum(a.totals.input_tokens + a.totals.output_tokens for a in _attempts(result))
+        tokens[config] = tokens.get(config, 0) + used
+    success = {r["config"]: (r["runs"], r["answered"]) for r in _query(db, _documented_queries()["success"])}
+    assert success == {c: (runs[c], answers[c]) for c in runs}
+    cost = {r["config"]: r["tokens_per_answer"] for r in _query(db, _documented_queries()["cost"])}
+    assert cost == {c: (round(tokens[c] / answers[c], 1) if answers[c] else None) for c in runs}
+
+
+def test_wins_by_model_and_votes_agreement(recorded: tuple[Path, dict[str, analysis.Analysis]]) -> None:
+    db, results = recorded
+    configs = _by_config(db)
+    wins: dict[str, int] = {}
+    votes: dict[str, list[int]] = {}
+    for sample, result in results.items():
+        for attempt in _attempts(result):
+            for agent in attempt.agents:
+                wins[agent.model] = wins.get(agent.model, 0) + int(agent.agent_id == attempt.winner)
+            if attempt.votes:
+                tally = votes.setdefault(configs[sample], [0, 0])
+                tally[0] += len(attempt.votes)
+                tally[1] += sum(v.voted_for == attempt.winner for v in attempt.votes)
+    assert {r["model"]: r["wins"] for r in _query(db, _documented_queries()["models"])} == wins
+    agreement = {
+        r["config"]: (r["votes"], r["agreement"]) for r in _query(db, _documented_queries()["agreement"])
+    }
+    assert agreement == {c: (n, round(k / n, 3)) for c, (n, k) in votes.items()}
+
+
+def test_time_per_phase_by_config(recorded: tuple[Path, dict[str, analysis.Analysis]]) -> None:
+    db, results = recorded
+    configs = _by_config(db)
+    seconds: dict[tuple[str, str], list[float]] = {}
+    for sample, result in results.items():
+        for attempt in _attempts(result):
+            for phase in attempt.phases:
+                seconds.setdefault((configs[sample], phase.name), []).append(phase.seconds or 0.0)
+    rows = _query(db, _documented_queries()["phases"])
+    means = {(r["config"], r["phase"]): r["mean_s"] for r in rows}
+    expected = {key: sum(found) / len(found) for key, found in seconds.items()}
+    assert means == pytest.approx(expected, abs=1e-3)  # SQLite and Python round halves differently
+    first = [r["phase"] for r in rows if r["config"] == configs["multi"]]
+    assert first[:3] == ["answering", "voting", "final presentation"]

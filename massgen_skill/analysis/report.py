@@ -299,13 +299,14 @@ def _sqlite_section(sqlite_path: str | None, level: str) -> list[str]:
         lines += [f"Exported to `{sqlite_path}` (SQLite). Tables:", ""]
     else:
         lines += [
-            "Export events and per-agent metrics with `massgen-skill analyze LOG_DIR --sqlite FILE`; tables:",
+            "Export events and per-agent metrics with `massgen-skill analyze LOG_DIR --sqlite FILE`, or add",
+            "this run to a database of many runs with `--into FILE`; tables:",
             "",
         ]
     lines += [f"- `{name}` — {text}" for name, text in SQLITE_TABLES.items()]
     lines += [
         "",
-        "Every table has `turn` and `attempt` columns; `events.data` is JSON (use `json_extract`).",
+        "Every table has `run_id`, `turn` and `attempt` columns; `events.data` is JSON (use `json_extract`).",
         "",
     ]
     return lines
