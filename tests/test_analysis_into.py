@@ -315,3 +315,19 @@ def test_time_per_phase_by_config(recorded: tuple[Path, dict[str, analysis.Analy
     assert means == pytest.approx(expected, abs=1e-3)  # SQLite and Python round halves differently
     first = [r["phase"] for r in rows if r["config"] == configs["multi"]]
     assert first[:3] == ["answering", "voting", "final presentation"]
+
+
+def test_into_and_sqlite_naming_one_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "runs.sqlite"
+    args = [
+        "analyze",
+        str(sample_log_root("multi")),
+        "--into",
+        str(db),
+        "--sqlite",
+        str(tmp_path / "." / db.name),
+    ]
+    assert main([*args, "--stdout"]) == ExitCode.USAGE
+    assert "--into and --sqlite" in capsys.readouterr().err and not db.exists()

@@ -38,7 +38,10 @@ examples:
 
 def configure(parser: argparse.ArgumentParser) -> None:
 
-    parser.epilog = EPILOG + f"\nSQLite tables (--sqlite): {', '.join(SQLITE_TABLES)}\n"
+    parser.epilog = (
+        EPILOG + f"\nSQLite tables (--sqlite, --into): {', '.join(SQLITE_TABLES)}; every one has run_id, turn"
+        " and attempt.\nReady SQL across runs: references/analysis.md.\n"
+    )
     parser.add_argument(
         "target",
         nargs="?",
@@ -91,6 +94,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.turn is not None and args.turn < 1:
         raise SkillError("--turn must be 1 or more", ExitCode.USAGE)
+    if (
+        args.into
+        and args.sqlite
+        and Path(args.into).expanduser().resolve() == Path(args.sqlite).expanduser().resolve()
+    ):
+        raise SkillError(
+            "--into and --sqlite name the same file: --sqlite would replace the runs in it", ExitCode.USAGE
+        )
     target = args.target
     candidate = Path(target).expanduser() if target else None
     run_id = None
