@@ -306,7 +306,8 @@ def _sqlite_section(sqlite_path: str | None, level: str) -> list[str]:
     lines += [f"- `{name}` — {text}" for name, text in SQLITE_TABLES.items()]
     lines += [
         "",
-        "Every table has `run_id`, `turn` and `attempt` columns; `events.data` is JSON (use `json_extract`).",
+        "Every table but `runs` has `run_id`, `turn` and `attempt` columns; `events.data` is JSON",
+        "(use `json_extract`).",
         "",
     ]
     return lines
