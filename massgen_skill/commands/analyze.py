@@ -39,8 +39,8 @@ examples:
 def configure(parser: argparse.ArgumentParser) -> None:
 
     parser.epilog = (
-        EPILOG + f"\nSQLite tables (--sqlite, --into): {', '.join(SQLITE_TABLES)}; all but runs have run_id,"
-        " turn and attempt.\nReady SQL across runs: references/analysis.md.\n"
+        EPILOG + f"\nSQLite tables (--sqlite, --into): {', '.join(SQLITE_TABLES)}; each has run_id, all"
+        " but runs also turn and attempt.\nReady SQL across runs: references/analysis.md.\n"
     )
     parser.add_argument(
         "target",
