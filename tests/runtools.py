@@ -25,6 +25,27 @@ SAMPLES = FIXTURES / "runs"
 SAMPLES_README = SAMPLES / "README.md"
 CONTRACT = FIXTURES / "contract_extract.md"
 
+RECORDED_RUNS = ("multi", "web-review", "cwd-rw-headless", "all-agents-fail")  # the folders under SAMPLES
+
+
+def sample_log_root(sample: str, logs: Path | None = None) -> Path:
+    """The session root (log_<ts>) of one recorded run, under `logs` (default: the read-only sample)."""
+    folder = logs if logs is not None else SAMPLES / sample / "project" / ".massgen" / "massgen_logs"
+    (root,) = sorted(folder.glob("log_*"))
+    return root
+
+
+def copy_sample_logs(sample: str, dest: Path) -> Path:
+    """Copy one recorded run's log tree into dest/sample (writable); returns its session root."""
+    target = dest / sample
+    shutil.copytree(SAMPLES / sample / "project" / ".massgen" / "massgen_logs", target)
+    for folder, dirs, _files in os.walk(target):  # the samples are read-only; the copies must not be
+        os.chmod(folder, 0o755)
+        for name in dirs:
+            os.chmod(Path(folder) / name, 0o755)
+    return sample_log_root(sample, target)
+
+
 # `bash tests/run.sh` installs shellcheck, agentskills and ruff next to the interpreter running pytest.
 VENV_BIN = Path(sys.executable).parent
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtools import SAMPLES
+from runtools import SAMPLES, copy_sample_logs
 
 from massgen_skill import analysis, atomic
 from massgen_skill.cli import main
@@ -22,15 +22,7 @@ from massgen_skill.exitcodes import ExitCode, SkillError
 
 def _copy(sample: str, dest: Path) -> Path:
     """Copy one recorded run's log tree into dest; returns the session root (log_<ts>)."""
-    src = SAMPLES / sample / "project" / ".massgen" / "massgen_logs"
-    target = dest / sample
-    shutil.copytree(src, target)
-    for folder, dirs, _files in os.walk(target):  # the samples are read-only; the copies must not be
-        os.chmod(folder, 0o755)
-        for name in dirs:
-            os.chmod(Path(folder) / name, 0o755)
-    (root,) = sorted(target.glob("log_*"))
-    return root
+    return copy_sample_logs(sample, dest)
 
 
 def _attempt(root: Path, turn: int = 1, attempt: int = 1) -> Path:
@@ -423,7 +415,7 @@ def _fake_records(
 ) -> None:
     def resolve_run(ref: str | None, project_dir: Path) -> object:
         seen.append((ref, project_dir))
-        return types.SimpleNamespace(log_dir=log_dir)
+        return types.SimpleNamespace(log_dir=log_dir, run_id=ref or "run-latest")
 
     monkeypatch.setattr(analyze_command, "resolve_run", resolve_run)
 

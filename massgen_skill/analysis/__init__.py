@@ -27,7 +27,8 @@ Modules, in the order the work flows:
   report        the Markdown report and writing it (`render_markdown`, `write_reports`)
   markdown      table and cell formatting for the report
   json_export   the analysis as plain data for --json (`to_dict`)
-  sqlite_export the SQLite export (`export_sqlite`, `SQLITE_TABLES`)
+  sqlite_export the SQLite export, per run or shared across runs (`export_sqlite`, `append_run`)
+  svg_timeline  the timeline drawn as SVG, agents as lanes (`render_svg`)
   write         atomic writes, one-line errors
 """
 
@@ -53,7 +54,13 @@ from massgen_skill.analysis.model import (
 )
 from massgen_skill.analysis.report import REPORT_NAME, render_markdown, write_reports
 from massgen_skill.analysis.session import analyze_log_dir, analyze_turn
-from massgen_skill.analysis.sqlite_export import SQLITE_TABLES, export_sqlite
+from massgen_skill.analysis.sqlite_export import (
+    SQLITE_TABLES,
+    append_analysis,
+    append_run,
+    default_run_id,
+    export_sqlite,
+)
 from massgen_skill.analysis.target import LogTarget, locate
 from massgen_skill.analysis.write import atomic_write_text
 
@@ -78,7 +85,10 @@ __all__ = [
     "analyze_attempt",
     "analyze_log_dir",
     "analyze_turn",
+    "append_analysis",
+    "append_run",
     "atomic_write_text",
+    "default_run_id",
     "export_sqlite",
     "locate",
     "render_markdown",

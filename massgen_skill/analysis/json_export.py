@@ -22,6 +22,7 @@ def _turn(turn: TurnAnalysis, markdown: dict[int, str] | None) -> dict[str, Any]
         "turn": turn.turn,
         "path": turn.path,
         "report_path": turn.report_path,
+        "timeline_path": turn.timeline_path,
         "final_answer_path": turn.final_answer_path,
         "findings": [asdict(f) for f in turn.findings],
         "attempts": [_attempt(attempt) for attempt in turn.attempts],

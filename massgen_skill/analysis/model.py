@@ -199,6 +199,7 @@ class TurnAnalysis:
     findings: list[Finding] = field(default_factory=list)
     final_answer_path: str | None = None
     report_path: str | None = None
+    timeline_path: str | None = None  # the SVG beside the report, once written
 
     @property
     def last(self) -> AttemptAnalysis | None:

@@ -9,6 +9,7 @@ from massgen_skill.analysis.answer import PREVIEW_CHARS
 from massgen_skill.analysis.markdown import Raw, cell, money, secs, table
 from massgen_skill.analysis.model import Analysis, AttemptAnalysis, Finding, TurnAnalysis
 from massgen_skill.analysis.sqlite_export import SQLITE_TABLES
+from massgen_skill.analysis.svg_timeline import TIMELINE_NAME, render_svg
 from massgen_skill.analysis.write import atomic_write_text
 from massgen_skill.massgen import layout
 from massgen_skill.output import one_line
@@ -20,12 +21,17 @@ FAILED_CALLS_MAX = 20
 
 
 def write_reports(analysis: Analysis, sqlite_path: str | None = None) -> list[Path]:
-    """Write turn_N/ANALYSIS_REPORT.md for every analysed turn; returns the paths."""
+    """Write turn_N/ANALYSIS_REPORT.md and its timeline picture for every analysed turn; returns the
+    reports' paths."""
     written = []
     for turn in analysis.turns:
         path = Path(turn.path) / REPORT_NAME
+        picture = render_svg(turn) if turn.attempts else None
+        turn.timeline_path = str(path.with_name(TIMELINE_NAME)) if picture else None
         atomic_write_text(path, render_markdown(turn, analysis, sqlite_path))
         turn.report_path = str(path)
+        if picture:
+            atomic_write_text(path.with_name(TIMELINE_NAME), picture)
         written.append(path)
     return written
 
@@ -41,6 +47,9 @@ def render_markdown(turn: TurnAnalysis, analysis: Analysis, sqlite_path: str | N
         lines += _sqlite_section(sqlite_path, "##")
         return "\n".join(lines).rstrip() + "\n"
     lines += [*table(["", ""], _summary_rows(turn, last)), ""]
+    if turn.timeline_path:
+        picture = "answers, votes, restarts and the final presentation over time, one lane per agent"
+        lines += [f"![Timeline: {picture}]({TIMELINE_NAME})", ""]
     multi = len(turn.attempts) > 1
     lines += _findings_section(turn.findings, "##", multi=multi)
     for attempt in turn.attempts:
@@ -290,13 +299,15 @@ def _sqlite_section(sqlite_path: str | None, level: str) -> list[str]:
         lines += [f"Exported to `{sqlite_path}` (SQLite). Tables:", ""]
     else:
         lines += [
-            "Export events and per-agent metrics with `massgen-skill analyze LOG_DIR --sqlite FILE`; tables:",
+            "Export events and per-agent metrics with `massgen-skill analyze LOG_DIR --sqlite FILE`, or add",
+            "this run to a database of many runs with `--into FILE`; tables:",
             "",
         ]
     lines += [f"- `{name}` — {text}" for name, text in SQLITE_TABLES.items()]
     lines += [
         "",
-        "Every table has `turn` and `attempt` columns; `events.data` is JSON (use `json_extract`).",
+        "Every table but `runs` has `run_id`, `turn` and `attempt` columns; `events.data` is JSON",
+        "(use `json_extract`).",
         "",
     ]
     return lines

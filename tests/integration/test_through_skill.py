@@ -14,8 +14,10 @@ import itertools
 import json
 import os
 import re
+import sqlite3
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,8 @@ from massgen_skill.run.outcome import RESULT_WORDS
 from . import harness
 from .conftest import record_timing
 from .netns import NetNS, NsProcess, RunResult
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
 
 pytestmark = pytest.mark.slow
 
@@ -224,7 +228,21 @@ def check_analysis(skill: Skill, target: str, winner: str | None) -> str:
         assert f"winner **{winner}**" in text and f"Winner: **{winner}**" in text, text[:3000]
     else:
         assert "**no winner**" in text, text[:3000]
+    check_pictures_and_database(skill, target, turn, winner)
     return text
+
+
+def check_pictures_and_database(skill: Skill, target: str, turn: dict[str, Any], winner: str | None) -> None:
+    """The timeline picture beside the report has a lane per agent; `--into` adds the run to a database."""
+    picture = ET.parse(turn["timeline_path"]).getroot()
+    lanes = [g.get("data-agent") for g in picture.iter(f"{SVG_NS}g") if g.get("class") == "lane"]
+    agents = [a["agent_id"] for a in turn["attempts"][-1]["agents"]]
+    assert lanes[: len(agents)] == agents, lanes
+    db = skill.project.artifacts / "runs.sqlite"
+    added = skill.cmd_json("analyze", target, "--into", str(db), "--stdout")
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        row = connection.execute("SELECT winner FROM runs WHERE run_id = ?", (added["run_id"],)).fetchone()
+    assert row == (winner,), row
 
 
 # --- 1. every argv the builder can produce, against the real parser ----------------------------------------
