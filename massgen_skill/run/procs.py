@@ -423,6 +423,11 @@ def spawn_group(
 def leftovers(pgid: int, start: int | None) -> list[Target]:
     """What a group leader we started left in its group once it was reaped (helpers, MCP servers).
     Nothing when the pgid's number now leads a stranger's group."""
+    with contextlib.suppress(PermissionError):
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:  # the usual case: the group ended with its leader; no /proc scan
+            return []
     leader = info(pgid)
     if leader is not None and leader.start != start:
         return []
