@@ -21,7 +21,7 @@ from massgen_skill.follow.events import RunEvent, derive
 from massgen_skill.follow.progress import ProgressLine, compact
 from massgen_skill.massgen.status import AgentProgress, Progress
 from massgen_skill.prepare.request import RunRequest
-from massgen_skill.run.outcome import Evidence, Spend, budget_passed, decide
+from massgen_skill.run.outcome import Evidence, Spend, budget_passed, decide, usd
 
 ATTEMPT_1 = "/logs/log_1/turn_1/attempt_1/status.json"
 ATTEMPT_2 = "/logs/log_1/turn_1/attempt_2/status.json"
@@ -120,7 +120,7 @@ def test_event_text_and_json_forms():
 
 def test_compact_line_shows_phase_answers_votes_elapsed_and_cost_against_the_budget():
     now = progress(agent("agent_a", 2, vote="agent_b"), agent("agent_b", 1), phase="enforcement", cost=0.0123)
-    assert compact(now, 41.4, 0.5) == "phase enforcement | 3 answers | 1 votes | 41s | $0.0123 of $0.5000"
+    assert compact(now, 41.4, 0.5) == "phase enforcement | 3 answers | 1 votes | 41s | $0.0123 of $0.50"
     assert compact(now, 41.4).endswith("| 41s | $0.0123")
     assert compact(Progress(None, problem="no LOG_DIR yet"), 3.0) == "3s | no LOG_DIR yet"
 
@@ -149,7 +149,9 @@ def test_over_budget_outcome_comes_first_and_offers_the_answer_as_partial():
     spend = Spend(0.03, 0.02)
     outcome = decide(Evidence(0, stopped_by_us=False, answer_exists=True, over_budget=spend))
     assert (outcome.code, outcome.word, outcome.partial) == (ExitCode.OVER_BUDGET, "over-budget", True)
-    assert "$0.0300" in outcome.reason and "$0.0200" in outcome.reason
+    assert "cost $0.03 passed the budget $0.02" in outcome.reason
+    shown = [usd(v) for v in (0, 0.5, 0.0123, 0.00001, 12.345)]
+    assert shown == ["$0.00", "$0.50", "$0.0123", "$0.00001", "$12.345"]
     assert not decide(Evidence(-2, over_budget=spend)).partial
     assert int(ExitCode.OVER_BUDGET) == 19 and RESULT_WORDS[ExitCode.OVER_BUDGET] == "over-budget"
 
@@ -192,7 +194,7 @@ def test_budget_stop_is_over_budget_with_the_best_answer_so_far(fake_massgen, pr
     assert lines["RESULT"] == ["over-budget"] and "ANSWER" not in lines
     partial = Path(lines["PARTIAL_ANSWER"][0])
     assert partial.is_file() and partial.read_text().strip()
-    assert "passed the budget $0.0200" in lines["REASON"][0]
+    assert "passed the budget $0.02" in lines["REASON"][0]
     run_id = lines["RUN_ID"][0]
     record = json.loads((project_dir / ".massgen" / "skill_runs" / f"{run_id}.json").read_text())
     assert (record["max_cost"], record["outcome"], record["exit_code"]) == (0.02, "over-budget", 19)
@@ -209,7 +211,7 @@ def test_run_within_budget_ends_ok_and_status_shows_the_spend(fake_massgen, proj
     done = run_skill(["--no-web", "--max-cost", "5", "task"], env, project_dir)
     assert done.returncode == 0, done.stderr
     text = skill(["status"], env, project_dir).stdout
-    assert "budget: $0.0070 of $5.0000" in text and "over the budget" not in text
+    assert "budget: $0.007 of $5.00" in text and "over the budget" not in text
 
 
 def test_status_follow_prints_events_until_the_end_then_exits_with_the_outcome(fake_massgen, project_dir):

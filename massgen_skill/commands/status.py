@@ -20,7 +20,7 @@ from massgen_skill.follow.steering import unread_messages
 from massgen_skill.massgen.status import Progress, progress_for
 from massgen_skill.massgen.status import one_line as progress_line
 from massgen_skill.review.gate import ReviewState, review_state_of
-from massgen_skill.run.outcome import budget_passed
+from massgen_skill.run.outcome import budget_passed, usd
 from massgen_skill.run.records import ACTIVE_STATES, REVIEW_PENDING, RUNNING, RunRecord, effective_state
 
 EPILOG = """\
@@ -131,7 +131,7 @@ def render(info: dict[str, Any]) -> str:
     if info["budget"]:
         budget = info["budget"]
         over = " (over the budget)" if budget["over"] else ""
-        lines.append(f"  budget: ${budget['spent'] or 0:.4f} of ${budget['max_cost']:.4f}{over}")
+        lines.append(f"  budget: {usd(budget['spent'] or 0)} of {usd(budget['max_cost'])}{over}")
     if info["answer_path"]:
         lines.append(f"  answer: {_value(info['answer_path'])}")
     if info["partial_answer"]:

@@ -22,6 +22,7 @@ from massgen_skill.massgen import layout
 from massgen_skill.massgen.status import Progress
 from massgen_skill.output import one_line
 from massgen_skill.run import records
+from massgen_skill.run.outcome import usd
 from massgen_skill.run.records import RunRecord
 
 LOOK_EVERY = 1.0  # seconds between looks at status.json (massgen rewrites it every 2 s)
@@ -34,7 +35,7 @@ def compact(progress: Progress, elapsed: float, budget: float | None = None) -> 
     """`phase enforcement | 3 answers | 2 votes | 41s | $0.0012 of $0.5000`: what a terminal shows."""
     if progress.problem:
         return f"{elapsed:.0f}s | {progress.problem}"
-    spent = f"${progress.cost or 0:.4f}" + (f" of ${budget:.4f}" if budget is not None else "")
+    spent = usd(progress.cost or 0) + (f" of {usd(budget)}" if budget is not None else "")
     parts = [
         f"phase {progress.phase or '?'}",
         f"{sum(a.answers for a in progress.agents)} answers",

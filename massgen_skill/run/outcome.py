@@ -17,7 +17,17 @@ from massgen_skill.exitcodes import RESULT_WORDS, ExitCode
 from massgen_skill.massgen.markers import strip_ansi
 from massgen_skill.massgen.status import Progress
 
-__all__ = ["RESULT_WORDS", "Evidence", "Outcome", "Spend", "budget_passed", "decide", "from_record", "lost"]
+__all__ = [
+    "RESULT_WORDS",
+    "Evidence",
+    "Outcome",
+    "Spend",
+    "budget_passed",
+    "decide",
+    "from_record",
+    "lost",
+    "usd",
+]
 
 TIMEOUT_FINISH = "timeout"  # status.json finish_reason when the orchestrator's time limit hit (contract §3)
 LOST_REASON = "the supervising wrapper is gone (killed?); `massgen-skill stop RUN` cleans up"
@@ -35,6 +45,12 @@ class Spend:
 
     cost: float
     budget: float
+
+
+def usd(value: float) -> str:
+    """Dollars as people read them, tiny budgets included: $0.50, $0.0123, $0.00001."""
+    whole, _, cents = f"{value:.6f}".rstrip("0").partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
 
 
 def budget_passed(cost: float | None, budget: float | None) -> Spend | None:
@@ -135,7 +151,7 @@ def decide(ev: Evidence) -> Outcome:
         # the stop was ours and came first: even an answer written meanwhile was paid beyond the budget
         spend = ev.over_budget
         extra = " (an answer had already been written)" if ev.answer_exists else ""
-        reason = f"cost ${spend.cost:.4f} passed the budget ${spend.budget:.4f}: stopped{extra}"
+        reason = f"cost {usd(spend.cost)} passed the budget {usd(spend.budget)}: stopped{extra}"
         return Outcome(ExitCode.OVER_BUDGET, reason, ev.answer_exists)
     if ev.stopped_by_us:
         extra = " (an answer had already been written)" if ev.answer_exists else ""

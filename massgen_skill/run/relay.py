@@ -31,7 +31,7 @@ from massgen_skill.output import one_line, warn
 from massgen_skill.review import block
 from massgen_skill.run import claims, records
 from massgen_skill.run.launcher import EXITED, STDOUT, Event, Supervisor
-from massgen_skill.run.outcome import Evidence, Outcome, Spend, budget_passed, decide
+from massgen_skill.run.outcome import Evidence, Outcome, Spend, budget_passed, decide, usd
 from massgen_skill.run.projectgit import changed_since, snapshot
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -322,7 +322,7 @@ class RunRelay:
             if self.line is not None:
                 self.line.clear()
             warn(
-                f"cost ${spend.cost:.4f} passed the budget ${spend.budget:.4f} (--max-cost): stopping the run"
+                f"cost {usd(spend.cost)} passed the budget {usd(spend.budget)} (--max-cost): stopping the run"
             )
             self._stop_in_background(supervisor)
 
