@@ -169,6 +169,13 @@ def test_max_cost_not_a_number_is_a_usage_error(fake_massgen, project_dir):
     assert "Traceback" not in done.stderr and not fake_massgen.read_argv_log()
 
 
+def test_dry_run_json_shows_the_budget_and_massgen_never_sees_it(fake_massgen, project_dir):
+    done = run_skill(["--dry-run", "--json", "--max-cost", "0.25", "task"], fake_massgen.env(), project_dir)
+    data = json.loads(done.stdout)
+    assert done.returncode == 0 and data["max_cost"] == 0.25
+    assert not any("cost" in arg for arg in data["argv"])  # our budget, not a massgen flag
+
+
 def test_status_timeout_without_follow_is_a_usage_error(fake_massgen, project_dir):
     done = skill(["status", "--timeout", "5"], fake_massgen.env(), project_dir)
     assert done.returncode == ExitCode.USAGE and "--follow" in done.stderr

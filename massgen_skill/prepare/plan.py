@@ -185,6 +185,7 @@ def _dry_run(plan: RunPlan) -> int:
                 "web": command.web,
                 "web_port": command.web_port,
                 "review_gate": command.review_gate,
+                "max_cost": plan.request.max_cost,
                 "needs_confirmation": decision.needs_confirmation,
                 "reasons": list(decision.reasons),
                 "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],
