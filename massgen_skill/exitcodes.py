@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     REFUSED = 16  # we refused to act (non-loopback URL, unknown file, finished run, …)
     PORT_BUSY = 17  # massgen could not bind its web UI port (another process took it)
     LOST = 18  # the supervising wrapper is gone (killed) while the run was active: how it ended is unknown
+    OVER_BUDGET = 19  # `run --max-cost`: massgen's reported cost passed the budget, so the run was stopped
 
 
 EXIT_CODE_HELP: dict[ExitCode, str] = {
@@ -52,6 +53,7 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.REFUSED: "refused: the request was unsafe or does not apply",
     ExitCode.PORT_BUSY: "massgen could not bind its web UI port (taken by another process)",
     ExitCode.LOST: "lost: the supervising wrapper is gone; `massgen-skill stop RUN` cleans up",
+    ExitCode.OVER_BUDGET: "over budget: the run's cost passed --max-cost and it was stopped",
 }
 
 # The word on a run's final `RESULT:` line for each way a run can end, and the exit code that goes with it.
@@ -67,6 +69,7 @@ RESULT_WORDS: dict[ExitCode, str] = {
     ExitCode.MASSGEN_CONFIG: "config-error",
     ExitCode.USAGE: "usage-error",
     ExitCode.ENV_NOT_READY: "env-not-ready",
+    ExitCode.OVER_BUDGET: "over-budget",
 }
 
 # What each final outcome means for the host agent (the README's outcome table is generated from this).
@@ -81,6 +84,8 @@ RESULT_MEANINGS: dict[ExitCode, str] = {
     ExitCode.CRASHED: "massgen died (exception, killed by a signal)",
     ExitCode.LOST: "the supervising wrapper was killed while the run was active; `stop RUN` cleans up",
     ExitCode.PORT_BUSY: "massgen could not bind its web UI port (another process took it); the port is named",
+    ExitCode.OVER_BUDGET: "massgen's reported cost passed `--max-cost`: stopped; the best answer so far is "
+    "on `PARTIAL_ANSWER:`",
 }
 
 

@@ -39,6 +39,11 @@ relayed lines (stdout, one per line; --json: one JSON object per line):
   REASON: <text>         why, when the result is not ok
   RESULT: {RESULT_CHOICES}
 
+On a terminal a progress line (phase, answers, votes, elapsed, cost) overwrites itself on stderr; nothing
+extra without a terminal or with --json. --max-cost USD: the cost is massgen's own estimate (status.json,
+looked at every second); once it passes USD the run is stopped like `stop` and ends `RESULT: over-budget`,
+the best answer so far on PARTIAL_ANSWER. A model massgen has no price for costs $0 there.
+
 --detach: prints RUN_ID, RUN_DIR and OUTPUT (a file with the lines above; diagnostics go to wrapper.err
 beside it) once the record exists and massgen has been launched, then exits 0; follow the run with
 `massgen-skill wait RUN_ID --timeout S`.
@@ -49,6 +54,7 @@ examples:
   massgen-skill run --dry-run --json -- "--weird task starting with a dash"
   massgen-skill run --no-web --mode plan "Plan the migration to Postgres"
   massgen-skill run --detach "Compare three designs"   # then: massgen-skill wait <RUN_ID> --timeout 600
+  massgen-skill run --max-cost 0.50 "Compare three designs"   # stopped once it costs more than $0.50
 
 exit codes:
 {exit_code_table()}
@@ -100,6 +106,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_STOP_GRACE,
         metavar="S",
         help=f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})",
+    )
+    parser.add_argument(
+        "--max-cost",
+        type=float,
+        metavar="USD",
+        help="stop the run once massgen's reported cost passes USD (RESULT: over-budget)",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
     parser.add_argument(
@@ -172,6 +184,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         json=args.json,
         detach=args.detach,
         raw_argv=tuple(args.raw_argv),
+        max_cost=args.max_cost,
     )
 
 

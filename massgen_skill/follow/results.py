@@ -5,13 +5,13 @@ the one outcome every command reports for a run (decided by the wrapper, re-deri
 from __future__ import annotations
 
 import sys
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from massgen_skill.massgen import layout
-from massgen_skill.massgen.status import progress_for, read_json
+from massgen_skill.massgen.status import Progress, progress_for, read_json
 from massgen_skill.run import records
 from massgen_skill.run.outcome import Evidence, Outcome, decide, from_record, lost
 
@@ -214,3 +214,28 @@ def task_titles(path: Path, limit: int = MAX_TITLES) -> Tasks:
 
 def tasks_json(tasks: Tasks) -> dict[str, Any]:
     return {"titles": list(tasks.titles), "total": tasks.total, "problem": tasks.problem}
+
+
+def _newest_answer(agent_dir: Path) -> Path | None:
+    """An agent's newest answer in an attempt (`<agent>/<timestamp>/answer.txt`), if it says something."""
+    try:
+        stamps = sorted(p for p in agent_dir.iterdir() if layout.ANSWER_DIR_RE.match(p.name))
+    except OSError:
+        return None
+    return next(
+        (s / layout.ANSWER_FILE for s in reversed(stamps) if has_content(s / layout.ANSWER_FILE)), None
+    )
+
+
+def best_so_far(root: Path, progress: Progress) -> Path | None:
+    """A stopped run's best answer: the newest answer of the agent most voted for so far, else the newest
+    answer of any agent (never the team's answer: it is offered as partial)."""
+    attempt = layout.newest_attempt(layout.session_root(root))
+    if attempt is None:
+        return None
+    votes = Counter(a.voted_for for a in progress.agents if a.voted_for)
+    order = [agent for agent, _ in votes.most_common()]
+    answers = {a.agent_id: _newest_answer(attempt / a.agent_id) for a in progress.agents}
+    voted = next((answers[agent] for agent in order if answers.get(agent)), None)
+    newest = sorted((p for p in answers.values() if p), key=lambda p: p.parent.name)
+    return voted or (newest[-1] if newest else None)

@@ -7,6 +7,7 @@ same port, it only writes nothing; `execute` prints the dry run or supervises th
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,7 +108,11 @@ def plan_run(request: RunRequest) -> RunPlan:
         raise readiness.error()
     # Records live at the project root (found from any subfolder); massgen runs where the user is.
     record = records.RunRecord(
-        records.new_run_id(), str(records.project_root(request.cwd)), time.time(), cwd=str(request.cwd)
+        records.new_run_id(),
+        str(records.project_root(request.cwd)),
+        time.time(),
+        cwd=str(request.cwd),
+        max_cost=request.max_cost,
     )
     criteria_file = str(record.run_dir / criteria.TRANSLATED_NAME) if translated else None
     how = shape(decision, _options(request, criteria_file, None))  # checks the task and every flag
@@ -180,6 +185,7 @@ def _dry_run(plan: RunPlan) -> int:
                 "web": command.web,
                 "web_port": command.web_port,
                 "review_gate": command.review_gate,
+                "max_cost": plan.request.max_cost,
                 "needs_confirmation": decision.needs_confirmation,
                 "reasons": list(decision.reasons),
                 "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],
@@ -237,6 +243,8 @@ def _supervise(plan: RunPlan, on_started: Callable[[], None] | None) -> int:
         track_changes=record.cwd_context == "rw" and not record.review_gate,
         output_file=request.output_file.resolve() if request.output_file else None,
         on_started=on_started,
+        max_cost=request.max_cost,
+        progress=sys.stderr if sys.stderr.isatty() and not request.json else None,
     )
     outcome = RunRelay(record, settings, emit).run(supervisor)
     return int(outcome.code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class RunRequest:
     json: bool = False
     detach: bool = False  # return once massgen is launched; supervision goes on in the background
     raw_argv: tuple[str, ...] = ()  # as typed: the confirmation message repeats it
+    max_cost: float | None = None  # USD: stop the run once massgen's reported cost passes it
 
     def check(self) -> None:
         """Rules between fields that argparse cannot express; one line naming the flag."""
@@ -50,3 +52,5 @@ class RunRequest:
             raise SkillError(f"--timeout: expected seconds > 0, got {self.timeout}")
         if self.web_port is not None and not 0 < self.web_port <= MAX_PORT:  # bind() would overflow
             raise SkillError(f"{flags.WEB_PORT} {self.web_port}: not a TCP port (1-{MAX_PORT})")
+        if self.max_cost is not None and not 0 < self.max_cost < math.inf:  # NaN fails too
+            raise SkillError(f"--max-cost: expected US dollars > 0, got {self.max_cost}")

@@ -17,7 +17,17 @@ from massgen_skill.exitcodes import RESULT_WORDS, ExitCode
 from massgen_skill.massgen.markers import strip_ansi
 from massgen_skill.massgen.status import Progress
 
-__all__ = ["RESULT_WORDS", "Evidence", "Outcome", "decide", "from_record", "lost"]
+__all__ = [
+    "RESULT_WORDS",
+    "Evidence",
+    "Outcome",
+    "Spend",
+    "budget_passed",
+    "decide",
+    "from_record",
+    "lost",
+    "usd",
+]
 
 TIMEOUT_FINISH = "timeout"  # status.json finish_reason when the orchestrator's time limit hit (contract §3)
 LOST_REASON = "the supervising wrapper is gone (killed?); `massgen-skill stop RUN` cleans up"
@@ -30,6 +40,27 @@ _BIND_PORT = re.compile(r"bind on address \(.*?, (\d+)\)")
 
 
 @dataclass(frozen=True)
+class Spend:
+    """What a run cost (massgen's estimate: status.json `costs.total_estimated_cost`) against its budget."""
+
+    cost: float
+    budget: float
+
+
+def usd(value: float) -> str:
+    """Dollars as people read them, tiny budgets included: $0.50, $0.0123, $0.00001."""
+    whole, _, cents = f"{value:.6f}".rstrip("0").partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
+
+
+def budget_passed(cost: float | None, budget: float | None) -> Spend | None:
+    """The spend once it is over the `--max-cost` budget; None while within it (or without a budget)."""
+    if cost is None or budget is None or cost <= budget:
+        return None
+    return Spend(cost, budget)
+
+
+@dataclass(frozen=True)
 class Evidence:
     massgen_exit: int | None  # negative: killed by that signal
     stopped_by_us: bool = False
@@ -39,6 +70,7 @@ class Evidence:
     progress: Progress | None = None
     stderr_tail: tuple[str, ...] = ()
     web_port: int | None = None  # the port massgen was told to bind (web mode)
+    over_budget: Spend | None = None  # we stopped the run because its cost passed `--max-cost`
 
 
 @dataclass(frozen=True)
@@ -115,6 +147,12 @@ def _bind_failure(ev: Evidence) -> Outcome | None:
 
 def decide(ev: Evidence) -> Outcome:
     code = ev.massgen_exit
+    if ev.over_budget is not None:
+        # the stop was ours and came first: even an answer written meanwhile was paid beyond the budget
+        spend = ev.over_budget
+        extra = " (an answer had already been written)" if ev.answer_exists else ""
+        reason = f"cost {usd(spend.cost)} passed the budget {usd(spend.budget)}: stopped{extra}"
+        return Outcome(ExitCode.OVER_BUDGET, reason, ev.answer_exists)
     if ev.stopped_by_us:
         extra = " (an answer had already been written)" if ev.answer_exists else ""
         return Outcome(ExitCode.STOPPED, f"stopped on request{extra}", ev.answer_exists)

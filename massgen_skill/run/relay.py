@@ -24,13 +24,14 @@ from typing import Any, TextIO
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.follow import results
+from massgen_skill.follow.progress import LOOK_EVERY, ProgressLine, compact
 from massgen_skill.massgen import flags, layout, markers
 from massgen_skill.massgen.status import progress_for
 from massgen_skill.output import one_line, warn
 from massgen_skill.review import block
 from massgen_skill.run import claims, records
 from massgen_skill.run.launcher import EXITED, STDOUT, Event, Supervisor
-from massgen_skill.run.outcome import Evidence, Outcome, decide
+from massgen_skill.run.outcome import Evidence, Outcome, Spend, budget_passed, decide, usd
 from massgen_skill.run.projectgit import changed_since, snapshot
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -48,6 +49,8 @@ class RunSettings:
     track_changes: bool = False  # headless rw: list what changed in the project
     on_started: Callable[[], None] | None = None  # massgen has been launched (`run --detach` returns then)
     output_file: Path | None = None  # the --output-file massgen was given (absolute)
+    max_cost: float | None = None  # USD: stop the run once massgen's reported cost passes it
+    progress: TextIO | None = None  # a terminal: the self-overwriting progress line goes there
 
 
 class Emitter:
@@ -56,6 +59,7 @@ class Emitter:
     def __init__(self, json_lines: bool, stream: TextIO | None = None) -> None:
         self.json_lines = json_lines
         self.stream = stream or sys.stdout
+        self.before_write: Callable[[], None] = lambda: None  # e.g. clear a progress line on the terminal
 
     # One line each, whatever the value holds: text mode shows line breaks and controls as visible escapes;
     # JSON escapes every non-ASCII character, as json.dumps(ensure_ascii=False) would leave U+2028 raw.
@@ -65,6 +69,7 @@ class Emitter:
         else:
             value = one_line(value, _MAX_VALUE, collapse=False)
             text = f"{key}: {value}" if value else key
+        self.before_write()
         self.stream.write(text + "\n")
         self.stream.flush()
 
@@ -73,6 +78,7 @@ class Emitter:
             text = json.dumps({"event": "review", "line": text}, ensure_ascii=True)
         else:
             text = one_line(text, _MAX_VALUE, collapse=False)
+        self.before_write()
         self.stream.write(text + "\n")
         self.stream.flush()
 
@@ -90,6 +96,11 @@ class RunRelay:
         self.review_opened_at = 0.0
         self.roots = claims.RunRoots.before_launch(settings.cwd, settings.env)
         self.unsaved: dict[str, str] = {}  # what could not be written → why (reported before RESULT)
+        self.over_budget: Spend | None = None
+        self.next_look = 0.0  # monotonic time of the next look at status.json (progress line, budget)
+        self.line = ProgressLine(settings.progress) if settings.progress is not None else None
+        if self.line is not None:
+            emit.before_write = self.line.clear
 
     # --- record ---------------------------------------------------------------------------------------
     def save(self) -> None:
@@ -292,17 +303,41 @@ class RunRelay:
         if self.settings.on_started is not None:
             self.settings.on_started()
 
+    def _stop_in_background(self, supervisor: Supervisor) -> None:
+        self.stopping = True
+        threading.Thread(target=supervisor.stop, args=(self.settings.graces,), daemon=True).start()
+
+    def _look(self, supervisor: Supervisor) -> None:
+        """Once a second, when asked for: the terminal's progress line, and the budget (stop once passed)."""
+        now = time.monotonic()
+        if now < self.next_look or (self.line is None and self.settings.max_cost is None):
+            return
+        self.next_look = now + LOOK_EVERY
+        progress = progress_for(self._root())
+        if self.line is not None:
+            self.line.show(compact(progress, time.time() - self.record.created_at, self.settings.max_cost))
+        spend = budget_passed(progress.cost, self.settings.max_cost)
+        if spend is not None and not self.stopping:
+            self.over_budget = spend
+            if self.line is not None:
+                self.line.clear()
+            warn(
+                f"cost {usd(spend.cost)} passed the budget {usd(spend.budget)} (--max-cost): stopping the run"
+            )
+            self._stop_in_background(supervisor)
+
     def _pump(self, supervisor: Supervisor) -> int | None:
         while True:
             if self.signal_received is not None and not self.stopping:
-                self.stopping = True
-                graces = self.settings.graces
-                threading.Thread(target=supervisor.stop, args=(graces,), daemon=True).start()
+                self._stop_in_background(supervisor)
+            self._look(supervisor)
             try:
                 event = supervisor.events.get(timeout=0.1)
             except queue.Empty:
                 continue
             if event.kind == EXITED:
+                if self.line is not None:
+                    self.line.clear()
                 self._drain(supervisor)
                 return event.code
             if event.kind == STDOUT:
@@ -333,6 +368,9 @@ class RunRelay:
         found = _owned(results.find(root, self.record.winner, self.answer_hint), root) if root else None
         if found and found.winner:
             self.record.winner = found.winner
+        progress = progress_for(root, ended=True) if root else None
+        if self.over_budget is not None and root and progress and found and not found.answer_path:
+            found = _owned(dataclasses.replace(found, answer_path=results.best_so_far(root, progress)), root)
         outcome = decide(
             Evidence(
                 massgen_exit=code,
@@ -340,9 +378,10 @@ class RunRelay:
                 saw_log_dir=root is not None,
                 answer_exists=bool(found and found.answer_path),
                 error_line=self.error_line,
-                progress=progress_for(root, ended=True) if root else None,
+                progress=progress,
                 stderr_tail=tuple(supervisor.stderr_tail),
                 web_port=self.record.web_port,
+                over_budget=self.over_budget,
             )
         )
         self._relay_files(outcome, found)

@@ -16,6 +16,7 @@
 | FAKE_MASSGEN_REVIEWS | 1 | number of web reviews in sequence in one run |
 | FAKE_MASSGEN_ARGV_LOG | unset | path: append one JSON line per invocation (argv, cwd, pid, pgid, ...) |
 | FAKE_MASSGEN_SETSID_CHILD | unset | path: start a sleeper in its own session (like MCP servers), pid there |
+| FAKE_MASSGEN_ROUND_COST | 0 | USD each agent round adds to status.json's costs (real: LiteLLM's price) |
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Knobs:
     reviews: int
     argv_log: str | None
     setsid_child: str | None
+    round_cost: float = 0.0
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -149,4 +151,5 @@ def read_knobs(env: dict[str, str] | None = None) -> Knobs:
         reviews=reviews,
         argv_log=env.get("FAKE_MASSGEN_ARGV_LOG") or None,
         setsid_child=env.get("FAKE_MASSGEN_SETSID_CHILD") or None,
+        round_cost=_float(env, "FAKE_MASSGEN_ROUND_COST", 0.0),
     )

@@ -15,7 +15,13 @@ def new_status(run: Run) -> StatusFile:
     agents = []
     for i, (aid, model) in enumerate(zip(run.agent_ids, run.models, strict=True), start=1):
         agents.append(
-            AgentState(agent_id=aid, number=i, model=model, workspace_paths=_workspace_paths(run, aid))
+            AgentState(
+                agent_id=aid,
+                number=i,
+                model=model,
+                workspace_paths=_workspace_paths(run, aid),
+                round_cost=run.knobs.round_cost,
+            )
         )
     criteria = None
     if run.inv.criteria:
