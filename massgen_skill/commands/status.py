@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from massgen_skill import output
-from massgen_skill.commands._common import add_run_argument, resolve
+from massgen_skill.commands._common import add_run_argument, experiment_status, resolve
+from massgen_skill.experiment.record import is_experiment_ref
 from massgen_skill.follow.results import outcome_of
 from massgen_skill.follow.steering import unread_messages
 from massgen_skill.massgen.status import Progress, progress_for
@@ -25,6 +26,7 @@ A review is shown as decided once review_result.json says so (massgen's status.j
 examples:
   massgen-skill status
   massgen-skill status 20261125-101500-ab12cd --json
+  massgen-skill status exp-20261130-011500-ab12cd    # an experiment: cells ok / failed / left
 """
 
 
@@ -105,6 +107,8 @@ def render(info: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if is_experiment_ref(args.run_ref):  # `status exp-…`: the experiment's cells
+        return experiment_status(args)
     info = describe(resolve(args))
     if args.json:
         output.print_json(info)
