@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.follow.results import outcome_of
 from massgen_skill.run.relay import HANDLED_SIGNALS
 
 from . import cell as cells
@@ -85,7 +86,9 @@ class Runner:
     def _prepare(self) -> None:
         rec.claim(self.record)
         for c in self.record.cells:
-            if not c.done:
+            if c.state == rec.RUNNING and _ended_meanwhile(self.record, c):
+                self._settle(c, 0)  # its supervisor outlived ours (killed) and finished the run: keep it
+            elif not c.done:
                 stop_leftover(self.record, c, self.record.settings.stop_grace)
                 c.reset()
         rec.save(self.record)
@@ -167,6 +170,12 @@ class Runner:
         rec.save(self.record)
         self.progress.end()
         report.write(self.record)
+
+
+def _ended_meanwhile(record: ExperimentRecord, c: Cell) -> bool:
+    run = rec.run_record(record, c)
+    outcome = outcome_of(run) if run is not None else None
+    return outcome is not None and outcome.word not in rec.RERUN_WORDS
 
 
 def _row(record: ExperimentRecord, c: Cell, f: metrics.RunFigures) -> database.CellRow:
