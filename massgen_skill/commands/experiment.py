@@ -21,7 +21,7 @@ from massgen_skill.run.relay import Emitter
 EPILOG = f"""\
 Every cell (task × config × repeat) is a `run` of its own: same checks, same supervision, same outcome,
 its own run record (`status RUN`, `result RUN`) and its own working folder, so parallel cells share no ports
-and no folders. Cells run headless (no web UI) with no project access unless --web is given.
+and no folders. Cells run headless (no web UI unless --web) and without project access.
 The experiment lives in .massgen/skill_experiments/EXP/: experiment.json (its record), experiment.sqlite
 (table `cells`), EXPERIMENT_REPORT.md and experiment_chart.svg; each run also gets its ANALYSIS_REPORT.md.
 
