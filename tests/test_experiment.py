@@ -124,15 +124,9 @@ def test_a_failing_cell_is_reported_truthfully(fake_massgen, project_dir):
 def test_stop_midway_then_resume_runs_only_the_cells_left(fake_massgen, project_dir):
     env = skill_env(fake_massgen.env(step_delay=0.4))
     args = ["experiment", "--task", TASK, *configs(project_dir), "--repeat", "2", "--stop-grace", "1"]
-    proc = subprocess.Popen(
-        [str(SKILL_SH), *args],
-        env=env,
-        cwd=project_dir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    # its own session: `stop` refuses to signal the group it runs in
+    background = {"stdout": subprocess.PIPE, "text": True, "start_new_session": True}
+    proc = subprocess.Popen([str(SKILL_SH), *args], env=env, cwd=project_dir, **background)
     try:
         root = project_dir / ".massgen" / "skill_experiments"
         exp_id = wait_for(

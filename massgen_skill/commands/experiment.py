@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from massgen_skill.commands._common import positive_int, seconds
+from massgen_skill.commands._common import add_project_argument, positive_int, seconds
 from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError, exit_code_table
 from massgen_skill.experiment import record as rec
 from massgen_skill.experiment.runner import Progress, Runner
@@ -67,7 +67,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds between stop signals",
     )
-    parser.add_argument("--project", metavar="DIR", default=".", help="project folder (default: .)")
+    add_project_argument(parser)
     parser.add_argument("--dry-run", action="store_true", help="print the cells and run nothing")
     parser.add_argument("--json", action="store_true", help="JSON output")
 

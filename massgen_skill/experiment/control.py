@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import signal
 import time
 from collections.abc import Callable
 from typing import Any
 
-from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.exitcodes import SkillError
 from massgen_skill.output import one_line
-from massgen_skill.run import procs, records
-from massgen_skill.run.stopping import stop_run
+from massgen_skill.run import records
+from massgen_skill.run.stopping import ask_to_stop, stop_run
 
 from . import record as rec
 
@@ -65,13 +64,7 @@ def stop(
 ) -> rec.ExperimentRecord:
     """Ask a live supervisor to stop (it stops its cells in stages); stop a lost one's runs here."""
     if rec.effective_state(record) == rec.EXP_RUNNING:
-        supervisor = procs.Target(record.wrapper_pid or 0, record.wrapper_start)
-        if not supervisor.send(signal.SIGTERM):
-            raise SkillError(
-                f"experiment {record.exp_id}: its supervisor pid {record.wrapper_pid} cannot be identified; "
-                "nothing was signalled",
-                ExitCode.REFUSED,
-            )
+        ask_to_stop(record.wrapper_pid, record.wrapper_start, f"experiment {record.exp_id}: supervisor")
         deadline = clock() + 2 * record.settings.stop_grace + STOP_EXTRA + WAIT_EXTRA
         while rec.effective_state(record) == rec.EXP_RUNNING and clock() < deadline:
             sleep(POLL)
