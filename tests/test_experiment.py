@@ -3,8 +3,11 @@ config truthfully, and its database answers the SQL documented in references/exp
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
+import signal
 import sqlite3
 import subprocess
 import xml.dom.minidom
@@ -16,6 +19,8 @@ from runtools import ROOT, SKILL_SH, group_alive, relayed, skill, skill_env, wai
 from massgen_skill.exitcodes import RESULT_WORDS, ExitCode
 from massgen_skill.experiment import chart, summary
 from massgen_skill.experiment.database import CellRow
+from massgen_skill.experiment.record import ExperimentRecord, matrix
+from massgen_skill.experiment.runner import Progress
 
 QUERIES_DOC = ROOT / "references" / "experiments.md"
 TASK = "What is 6 times 7?"
@@ -257,3 +262,57 @@ def test_chart_labels_are_escaped_user_data():
     assert not document.getElementsByTagName("b") and "<b " not in svg
     assert any("\\u2028" in t and '<b x="1">' in t for t in texts)  # shown, as text, on one line
     assert "no successful run" in texts
+
+
+def test_killed_supervisor_is_lost_and_resume_finishes_without_a_second_massgen(fake_massgen, project_dir):
+    env = skill_env(fake_massgen.env(step_delay=0.4))
+    args = ["experiment", "--task", TASK, *configs(project_dir, ("one.yaml",)), "--repeat", "2"]
+    proc = subprocess.Popen([str(SKILL_SH), *args], env=env, cwd=project_dir, stdout=subprocess.DEVNULL)
+    try:
+        root = project_dir / ".massgen" / "skill_experiments"
+        exp_id = wait_for(
+            lambda: next((p.name for p in root.glob("exp-*")), None), 30, "the experiment folder"
+        )
+        cell = folder_of(project_dir, exp_id) / "cells" / "t1-c1-r1"
+        wait_for(lambda: (cell / "relay.out").is_file() and "LOG_DIR" in (cell / "relay.out").read_text(), 30)
+        supervisor = json.loads((folder_of(project_dir, exp_id) / "experiment.json").read_text())[
+            "wrapper_pid"
+        ]
+        os.kill(supervisor, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert status_json(fake_massgen, project_dir, exp_id)["state"] == "lost"
+
+    resumed = skill(["experiment", "--resume", exp_id], env, project_dir, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    after = status_json(fake_massgen, project_dir, exp_id)
+    assert (after["state"], after["done"], after["left"]) == ("finished", 2, 0)
+    runs = [json.loads(p.read_text()) for p in (project_dir / ".massgen" / "skill_runs").glob("*.json")]
+    assert {r["state"] for r in runs} <= {"finished", "stopped"}  # the orphaned cell was kept or stopped
+    assert all(not r["pgid"] or not group_alive(r["pgid"]) for r in runs)
+    assert len(db_rows(project_dir, exp_id)) == 2
+
+
+def test_parallel_web_cells_get_ports_of_their_own(fake_massgen, project_dir):
+    done = experiment(
+        fake_massgen, project_dir, "--task", TASK, *configs(project_dir), "--web", "--parallel", "2"
+    )
+    assert done.returncode == 0, done.stderr
+    cells = folder_of(project_dir, relayed(done.stdout)["EXPERIMENT"][0]) / "cells"
+    ports = [
+        relayed((cells / name / "relay.out").read_text())["WEB_UI"][0] for name in ("t1-c1-r1", "t1-c2-r1")
+    ]
+    assert len(set(ports)) == 2
+
+
+def test_progress_line_is_rewritten_in_place_only_on_a_terminal():
+    record = ExperimentRecord("exp-x", "/p", 0.0, ["t"], ["c"], 1, cells=matrix(1, 1, 2))
+    record.cells[0].state, record.cells[0].outcome = "ended", "ok"
+    shown = io.StringIO()
+    Progress(shown, enabled=True).show(record)
+    assert shown.getvalue() == "\r\x1b[Kexp-x: 1 ok, 0 failed, 0 running, 1 waiting of 2"
+    quiet = io.StringIO()
+    Progress(quiet, enabled=False).show(record)
+    assert quiet.getvalue() == ""
