@@ -127,7 +127,7 @@ def test_a_failing_cell_is_reported_truthfully(fake_massgen, project_dir):
 
 
 def test_stop_midway_then_resume_runs_only_the_cells_left(fake_massgen, project_dir):
-    env = skill_env(fake_massgen.env(step_delay=0.4))
+    env = skill_env(fake_massgen.env(step_delay=0.2))
     args = ["experiment", "--task", TASK, *configs(project_dir), "--repeat", "2", "--stop-grace", "1"]
     # its own session: `stop` refuses to signal the group it runs in
     background = {"stdout": subprocess.PIPE, "text": True, "start_new_session": True}
@@ -265,8 +265,17 @@ def test_chart_labels_are_escaped_user_data():
 
 
 def test_killed_supervisor_is_lost_and_resume_finishes_without_a_second_massgen(fake_massgen, project_dir):
-    env = skill_env(fake_massgen.env(step_delay=0.4))
-    args = ["experiment", "--task", TASK, *configs(project_dir, ("one.yaml",)), "--repeat", "2"]
+    env = skill_env(fake_massgen.env(step_delay=0.2))
+    args = [
+        "experiment",
+        "--task",
+        TASK,
+        *configs(project_dir, ("one.yaml",)),
+        "--repeat",
+        "2",
+        "--stop-grace",
+        "1",
+    ]
     proc = subprocess.Popen([str(SKILL_SH), *args], env=env, cwd=project_dir, stdout=subprocess.DEVNULL)
     try:
         root = project_dir / ".massgen" / "skill_experiments"
