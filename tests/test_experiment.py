@@ -325,3 +325,25 @@ def test_progress_line_is_rewritten_in_place_only_on_a_terminal():
     quiet = io.StringIO()
     Progress(quiet, enabled=False).show(record)
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda r: r.update(tasks="one task"),
+        lambda r: r.update(repeats=0),
+        lambda r: r["cells"][0].update(config_index=9),
+        lambda r: r.update(project_dir="/elsewhere"),
+    ],
+)
+def test_a_hand_edited_record_is_one_line_never_a_traceback(fake_massgen, project_dir, edit):
+    done = experiment(fake_massgen, project_dir, "--task", TASK, *configs(project_dir, ("one.yaml",)))
+    exp_id = relayed(done.stdout)["EXPERIMENT"][0]
+    path = folder_of(project_dir, exp_id) / "experiment.json"
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    for args in (["status", exp_id], ["experiment", "--resume", exp_id]):
+        shown = skill(args, skill_env(fake_massgen.env()), project_dir)
+        assert shown.returncode in (ExitCode.INVALID_INPUT, ExitCode.REFUSED), shown.stderr
+        assert shown.stderr.count("\n") == 1 and "Traceback" not in shown.stderr

@@ -165,9 +165,32 @@ def load(path: Path) -> ExperimentRecord:
         raise SkillError(f"experiment record not found: {path}", ExitCode.NOT_FOUND) from None
     except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise SkillError(f"experiment record {path} is unreadable: {exc}", ExitCode.INVALID_INPUT) from None
-    if not _EXP_ID.fullmatch(record.exp_id) or record.path.resolve() != path.resolve():
+    if not isinstance(record.exp_id, str) or not _EXP_ID.fullmatch(record.exp_id):
+        raise SkillError(f"experiment record {path} is damaged: exp_id", ExitCode.INVALID_INPUT)
+    if not isinstance(record.project_dir, str) or record.path.resolve() != path.resolve():
         raise SkillError(f"experiment record {path} is refused: it names another place", ExitCode.REFUSED)
+    wrong = _damaged(record)
+    if wrong:
+        raise SkillError(f"experiment record {path} is damaged: {wrong}", ExitCode.INVALID_INPUT)
     return record
+
+
+def _is_list_of(value: object, kind: type) -> bool:
+    return isinstance(value, list) and all(isinstance(item, kind) for item in value)
+
+
+def _damaged(record: ExperimentRecord) -> str | None:
+    """The first field a hand-edited record got wrong (a reader would crash on it later)."""
+    if not _is_list_of(record.tasks, str) or not _is_list_of(record.configs, str):
+        return "tasks or configs"
+    ints = (record.repeats, record.settings.parallel)
+    if any(type(n) is not int or n < 1 for n in ints):
+        return "repeats or parallel"
+    for cell in record.cells:
+        inside = 0 <= cell.task_index < len(record.tasks) and 0 <= cell.config_index < len(record.configs)
+        if not inside or not isinstance(cell.state, str) or not isinstance(cell.run_id, (str, type(None))):
+            return f"cell {cell.key}"
+    return None
 
 
 def resolve(ref: str, project: Path) -> ExperimentRecord:
