@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from massgen_skill.analysis.markdown import money, secs
 from massgen_skill.output import one_line
 
 from .summary import ConfigSummary, label
@@ -16,9 +17,9 @@ from .summary import ConfigSummary, label
 CHART_NAME = "experiment_chart.svg"
 ROW = 28
 TOP = 40
-LABEL_W = 220
+LABEL_W = 240  # LABEL_CHARS at ~7 px each
 PANEL_W = 260
-GAP = 40
+VALUE_W = 90  # the value printed after a bar
 LABEL_CHARS = 32
 _NOT_XML = dict.fromkeys(map(ord, "\ufffe\uffff"), None)
 
@@ -58,11 +59,12 @@ def _panel(
 
 
 def _fmt(value: float, unit: str) -> str:
-    return f"${value:.4f}" if unit == "$" else f"{value:.1f} s"
+    return money(value) if unit == "$" else secs(value)
 
 
 def render(summaries: list[ConfigSummary]) -> str:
-    width = LABEL_W + 2 * (PANEL_W + GAP) + 60
+    cost_x = LABEL_W + PANEL_W + VALUE_W
+    width = cost_x + PANEL_W + VALUE_W
     height = TOP + ROW * max(1, len(summaries)) + 10
     times = [
         (s.elapsed[0] if s.elapsed else None, s.median_elapsed, s.elapsed[-1] if s.elapsed else None)
@@ -78,6 +80,6 @@ def render(summaries: list[ConfigSummary]) -> str:
         f'<text x="4" y="{TOP + i * ROW + 14}">{text(_name(s))}</text>' for i, s in enumerate(summaries)
     ]
     parts += _panel(LABEL_W, "time per successful run (median, min–max)", times, "s")
-    parts += _panel(LABEL_W + PANEL_W + GAP + 60, "cost per successful answer", costs, "$")
+    parts += _panel(cost_x, "cost per successful answer", costs, "$")
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
