@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("review", "show, approve (all or some files) or reject a pending review"),
     "steer": ("steer", "send a message to a running CLI-mode team"),
     "analyze": ("analyze", "write ANALYSIS_REPORT.md for a finished run"),
+    "experiment": ("experiment", "run tasks x configs x repeats as supervised runs; one report and database"),
     "doctor": ("doctor", "check that a run can start; say how to fix what is missing (--live: prove it)"),
     "first-run": ("first_run", "install massgen if missing, prove it works live, then run a first task"),
     "setup": ("setup", "guided MassGen configuration (quickstart)"),

@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from massgen_skill import output
-from massgen_skill.commands._common import add_run_argument, resolve, seconds, seconds_or_zero
+from massgen_skill.commands._common import (
+    add_run_argument,
+    experiment_status,
+    resolve,
+    seconds,
+    seconds_or_zero,
+)
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.experiment.record import is_experiment_ref
 from massgen_skill.follow.events import RunEvent
 from massgen_skill.follow.progress import LOOK_EVERY, FollowSettings, follow
 from massgen_skill.follow.results import outcome_of
@@ -40,6 +47,7 @@ examples:
   massgen-skill status 20261125-101500-ab12cd --json
   massgen-skill status --follow --timeout 900
   massgen-skill status latest --follow --json --timeout 60
+  massgen-skill status exp-20261130-011500-ab12cd    # an experiment: cells ok / failed / left
 """
 
 
@@ -174,6 +182,8 @@ def _look_state(record: RunRecord) -> tuple[str, Progress]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if is_experiment_ref(args.run_ref):  # `status exp-…`: the experiment's cells
+        return experiment_status(args)
     if args.follow:
         return _follow(args)
     if args.timeout is not None or args.interval is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from massgen_skill.commands._common import add_run_argument, project_dir, seconds
+from massgen_skill.commands._common import add_run_argument, experiment_stop, project_dir, seconds
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.experiment.record import is_experiment_ref
 from massgen_skill.output import print_json, warn
 from massgen_skill.run import records
 from massgen_skill.run.procs import DEFAULT_GRACES, RUN_MARKER, TREE_FILE
@@ -23,6 +24,7 @@ are left, {int(ExitCode.REFUSED)} when the wrapper cannot be identified (nothing
 examples:
   massgen-skill stop
   massgen-skill stop 20261125-101500-ab12cd --grace 2
+  massgen-skill stop exp-20261130-011500-ab12cd    # an experiment: its running cells, then itself
 """
 
 
@@ -39,6 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if is_experiment_ref(args.run_ref):  # `stop exp-…`: the experiment and its running cells
+        return experiment_stop(args, max(0.1, args.grace))
     record = records.resolve_run(args.run_ref, project_dir(args))
     result = stop_run(record, max(0.1, args.grace))
     for note in result.refused:

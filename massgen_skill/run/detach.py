@@ -110,7 +110,7 @@ def _supervisor(record: records.RunRecord, supervise: Supervise, write_fd: int) 
     reply = _Reply(write_fd)
     code = int(ExitCode.INTERNAL)
     try:
-        _redirect_output(output_path(record), record.run_dir / ERRORS_NAME)
+        redirect_output(output_path(record), record.run_dir / ERRORS_NAME)
         _take_over(record)
         code = supervise(lambda: reply.send(_READY))
     except SkillError as exc:
@@ -126,7 +126,7 @@ def _supervisor(record: records.RunRecord, supervise: Supervise, write_fd: int) 
         os._exit(code)
 
 
-def _redirect_output(out_path: Path, err_path: Path) -> None:
+def redirect_output(out_path: Path, err_path: Path) -> None:
     """stdin from /dev/null, stdout and stderr to files in the run's folder (no fd of the caller stays open,
     so a caller reading our output to its end is not held up by the run)."""
     out_path.parent.mkdir(parents=True, exist_ok=True)

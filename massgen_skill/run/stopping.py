@@ -44,13 +44,7 @@ def stop_run(record: RunRecord, grace: float) -> StopResult:
     refused: list[str] = []
     how = "already ended"
     if records.effective_state(record) in records.ACTIVE_STATES:
-        wrapper = procs.Target(record.wrapper_pid or 0, record.wrapper_start)
-        if not wrapper.send(signal.SIGTERM):
-            raise SkillError(
-                f"run {record.run_id}: wrapper pid {record.wrapper_pid} cannot be identified "
-                "(no start time recorded, or it is this very process); nothing was signalled",
-                ExitCode.REFUSED,
-            )
+        ask_to_stop(record.wrapper_pid, record.wrapper_start, f"run {record.run_id}: wrapper")
         record = _wait_final(record, grace * 2 + WRAPPER_EXTRA_WAIT)
         how = "stopped by its wrapper"
     targets = _run_processes(record, refused)
@@ -70,6 +64,16 @@ def stop_run(record: RunRecord, grace: float) -> StopResult:
         refused,
         left,
     )
+
+
+def ask_to_stop(pid: int | None, start: int | None, what: str) -> None:
+    """SIGTERM to a supervisor (a run's wrapper, an experiment's), once its identity is checked."""
+    if not procs.Target(pid or 0, start).send(signal.SIGTERM):
+        raise SkillError(
+            f"{what} pid {pid} cannot be identified "
+            "(no start time recorded, or it is this very process); nothing was signalled",
+            ExitCode.REFUSED,
+        )
 
 
 def _run_processes(record: RunRecord, refused: list[str]) -> list[procs.Target]:
