@@ -106,6 +106,10 @@ def test_two_configs_two_repeats_complete_report_both_and_answer_the_documented_
         (str(project_dir / "large.yaml"), 2, 2, 1.0),
     ]
     assert all(answers[:-1]) and answers[-1] == []  # the last one lists failed cells: none here
+    with sqlite3.connect(folder_of(project_dir, exp_id) / "experiment.sqlite") as db:
+        cell_runs = {run for (run,) in db.execute("SELECT run_id FROM cells")}
+        analysed = {run for (run,) in db.execute("SELECT run_id FROM runs")}
+    assert len(cell_runs) == 4 and analysed == cell_runs  # each cell's run, with the per-run tables
 
 
 def test_a_failing_cell_is_reported_truthfully(fake_massgen, project_dir):

@@ -133,7 +133,7 @@ def _build(path: Path, run_id: str, analysis: Analysis) -> None:
     connection = sqlite3.connect(path)  # sqlite creates the file with the usual permissions
     try:
         with connection:
-            _create_schema(connection)
+            create_schema(connection)
             _insert(connection, run_id, analysis)
     finally:
         connection.close()
@@ -148,7 +148,7 @@ def _append_existing(path: Path, run_id: str, analysis: Analysis) -> int:
             raise _foreign(path, str(exc)) from None
         try:
             _check_ours(connection, path)
-            _create_schema(connection)
+            create_schema(connection)
             for table in _SCHEMA:
                 connection.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             _insert(connection, run_id, analysis)
@@ -184,7 +184,8 @@ def _foreign(path: Path, why: str) -> SkillError:
     )
 
 
-def _create_schema(db: sqlite3.Connection) -> None:
+def create_schema(db: sqlite3.Connection) -> None:
+    """Our mark and every per-run table (idempotent), also in a file others share (an experiment's)."""
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     for name, columns in _SCHEMA.items():

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
+from massgen_skill.analysis.sqlite_export import append_run, create_schema
 from massgen_skill.exitcodes import ExitCode, SkillError
 
 from .record import DATABASE_NAME
@@ -73,6 +74,7 @@ COLUMNS = tuple(f.name for f in fields(CellRow))
 def _connected(db: Path) -> Iterator[sqlite3.Connection]:
     try:
         with closing(sqlite3.connect(db)) as connection, connection:
+            create_schema(connection)  # the per-run tables of `analyze --into`, and their mark
             connection.execute(SCHEMA)
             yield connection
     except sqlite3.Error as exc:
@@ -80,20 +82,15 @@ def _connected(db: Path) -> Iterator[sqlite3.Connection]:
 
 
 def write_cell(db: Path, row: CellRow) -> None:
-    """Add (or replace) the row of one ended cell."""
-    _append_run_tables(db, row)
-
-
-def _append_run_tables(db: Path, row: CellRow) -> None:
-    """What the experiment database keeps of one run. Today: its `cells` row, in one transaction.
-    MERGE POINT: the per-run tables (attempts, agents, votes, … keyed by run id) come from
-    `massgen_skill.analysis.sqlite_export.append_run(db, row.run_id, Path(row.log_dir))`, to be called
-    here, after this transaction, when `row.run_id and row.log_dir`."""
+    """Add (or replace) the row of one ended cell, then its run's own tables (keyed by run id)."""
     marks = ", ".join("?" for _ in COLUMNS)
     with _connected(db) as connection:
         connection.execute(
             f"INSERT OR REPLACE INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})", astuple(row)
         )
+    if row.run_id and row.log_dir:
+        with suppress(SkillError):  # a log folder analyze cannot read: the cells row still tells the cell
+            append_run(db, row.run_id, Path(row.log_dir))
 
 
 def read_cells(db: Path) -> list[CellRow]:
