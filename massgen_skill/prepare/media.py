@@ -8,13 +8,16 @@ before launch with the fix, and `doctor` reports what each kind of media would u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import media
 from massgen_skill.massgen.config import ConfigChoice
 from massgen_skill.massgen.media import AUDIO, GENERATE, IMAGE, UNDERSTAND, VIDEO, Need
+from massgen_skill.prepare import checks
 
 AUTO = "auto"
 NONE = "none"
@@ -227,14 +230,12 @@ def need_for(choice: str, task: str) -> MediaReading | None:
 def tools_enabled(data: Any) -> bool | None:
     """Whether any agent of a loaded config gets the media tools: its backend's `enable_multimodal_tools`,
     else the orchestrator's (massgen's own inheritance). None: not a config we can read."""
-    if not isinstance(data, dict):
+    backends = checks.agent_backends(data)
+    if backends is None:
         return None
     orchestrator = data.get(media.ORCHESTRATOR_KEY)
     default = bool(orchestrator.get(media.ENABLE_KEY)) if isinstance(orchestrator, dict) else False
-    entries = [data["agent"]] if "agent" in data else data.get("agents") or []
-    backends = [e.get("backend") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-    flags = [bool(b.get(media.ENABLE_KEY, default)) if isinstance(b, dict) else default for b in backends]
-    return any(flags) if flags else default
+    return any(bool(b.get(media.ENABLE_KEY, default)) for b in backends) if backends else default
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,7 @@ class Support:
     need: Need
     providers: tuple[str, ...]  # those with a key set, in massgen's order of preference
     tools_enabled: bool | None  # None: the config could not be read (massgen's packaged example, …)
+    reason: str = ""  # why the run is a media task
 
     @property
     def allowed(self) -> bool:
@@ -256,7 +258,12 @@ class Support:
             "allowed": self.allowed,
             "providers": list(self.providers),
             "key_names": list(self.need.key_names()),
+            "reason": self.reason,
         }
+
+    def note(self) -> str:
+        keyed = ", ".join(self.providers)
+        return f"{self.reason}; massgen's media tools would use {self.providers[0]} (with a key: {keyed})"
 
 
 def support(need: Need, key_names: set[str] | frozenset[str], enabled: bool | None) -> Support:
@@ -264,6 +271,7 @@ def support(need: Need, key_names: set[str] | frozenset[str], enabled: bool | No
     return Support(need, usable, enabled)
 
 
+MEDIA_CHECK = "media"
 ENABLE_HINT = f"set `{media.ENABLE_KEY}: true` under `{media.ORCHESTRATOR_KEY}:` in"
 
 
@@ -281,14 +289,58 @@ def refusal(found: Support, config: ConfigChoice | None) -> str:
     )
 
 
-def check_launch(
-    reading: MediaReading | None, config: ConfigChoice | None, data: Any, key_names: set[str]
-) -> Support | None:
+@dataclass(frozen=True)
+class Here:
+    """What the media tools could use here: the config's switch and the key names that are set."""
+
+    config: ConfigChoice | None
+    tools_enabled: bool | None
+    key_names: frozenset[str]
+
+    def support(self, need: Need) -> Support:
+        return support(need, self.key_names, self.tools_enabled)
+
+
+def here(config: ConfigChoice | None, cwd: Path, env: Mapping[str, str]) -> Here:
+    """Read once: the config (not massgen's packaged examples: unknown) and the key names (environment and
+    massgen's .env files; names only)."""
+    enabled = tools_enabled(checks.load_config(config.path)) if config and config.how != "example" else None
+    return Here(config, enabled, frozenset(checks.key_sources(cwd, env)))
+
+
+def check_launch(reading: MediaReading | None, where: Here) -> Support | None:
     """Before launch: a media task without a usable provider is refused (ENV_NOT_READY) with the fix."""
     if reading is None:
         return None
-    enabled = tools_enabled(data) if config is not None and config.how != "example" else None
-    found = support(reading.need, key_names, enabled)
+    found = replace(where.support(reading.need), reason=reading.reason)
     if not found.allowed:
-        raise SkillError(refusal(found, config), ExitCode.ENV_NOT_READY)
+        raise SkillError(refusal(found, where.config), ExitCode.ENV_NOT_READY)
     return found
+
+
+# --- doctor ----------------------------------------------------------------------------------------------
+
+
+def report(where: Here) -> tuple[checks.Check, list[Support]]:
+    """`doctor`'s media line: what each kind of media work would use. Never a failure: media is optional."""
+    found = [where.support(need) for need in media.ALL_NEEDS]
+    return _media_check(where, found), found
+
+
+def _media_check(where: Here, found: list[Support]) -> checks.Check:
+    if where.tools_enabled is False:
+        path = where.config.path if where.config else "the config"
+        detail = "massgen's media tools are off: image, video and audio tasks are refused"
+        return checks.Check(MEDIA_CHECK, checks.WARN, detail, f"{ENABLE_HINT} {path}")
+    allowed = [s for s in found if s.allowed]
+    if not allowed:
+        detail = f"no media provider key is set (one of {', '.join(media.MEDIA_KEY_NAMES)})"
+        return checks.Check(
+            MEDIA_CHECK, checks.WARN, detail, "export OPENAI_API_KEY=…   (or another in that list)"
+        )
+    detail = "; ".join(f"{s.need.label}: {', '.join(s.providers)}" for s in allowed)
+    if not any("elevenlabs" in s.providers for s in found):
+        detail += f"; {' and '.join(media.ELEVENLABS_ONLY)} need ELEVENLABS_API_KEY"
+    if where.tools_enabled is None:
+        detail += " (the config's media switch was not read)"
+    return checks.Check(MEDIA_CHECK, checks.OK, detail)
