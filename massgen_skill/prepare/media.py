@@ -88,8 +88,15 @@ _LEAD = "\"'([{<`*"
 
 @dataclass(frozen=True)
 class MediaReading:
+    """The media work a task asks for, and why the skill thinks so (shown with the run's other reasons)."""
+
     need: Need
     reason: str
+
+
+def _file_kind(raw: str) -> str | None:
+    stem, dot, ext = raw.rpartition(".")
+    return media.EXTENSIONS.get(ext.lower()) if dot and stem and not stem.startswith(".") else None
 
 
 @dataclass(frozen=True)
@@ -98,11 +105,6 @@ class _Token:
     file_kind: str | None  # a media file name ("photo.png") -> its kind
     end: bool  # a sentence ends after it
     pause: bool = False  # a clause ends after it ("," or ":")
-
-
-def _file_kind(raw: str) -> str | None:
-    stem, dot, ext = raw.rpartition(".")
-    return media.EXTENSIONS.get(ext.lower()) if dot and stem and not stem.startswith(".") else None
 
 
 def _tokens(task: str) -> list[_Token]:
