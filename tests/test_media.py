@@ -11,7 +11,7 @@ from runtools import relayed, run_skill, skill
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.follow.media import list_media, media_line
-from massgen_skill.massgen.config import API_KEY_NAMES, ConfigChoice
+from massgen_skill.massgen.config import API_KEY_NAMES, ConfigChoice, secret_values
 from massgen_skill.massgen.media import GENERATE, IMAGE, UNDERSTAND, Need
 from massgen_skill.prepare import media
 
@@ -62,6 +62,7 @@ def test_support_keeps_massgens_order_and_counts_only_keys_that_serve_the_kind()
 
 def test_elevenlabs_key_is_known_so_its_value_is_scrubbed() -> None:
     assert "ELEVENLABS_API_KEY" in API_KEY_NAMES
+    assert secret_values({"ELEVENLABS_API_KEY": SECRET, "HOME": "/home/someone"}) == [SECRET]
 
 
 def test_the_refusal_is_one_line_naming_the_kind_the_key_names_and_the_switch(tmp_path: Path) -> None:

@@ -146,16 +146,14 @@ def _phrase(words: list[_Token], start: int) -> tuple[list[_Token], int]:
 
 
 def _head_kind(phrase: list[_Token], strict: bool = True) -> str | None:
-    """The media kind the phrase's head noun names; ambiguous nouns only with `strict` off."""
+    """The media kind the phrase's head noun names; ambiguous nouns ("a speech") only with `strict` off."""
     texts = [t.text for t in phrase if t.text not in _DETERMINERS]
     if not texts:
         return None
     head = texts[-1]
-    if head in ("effect", "effects") and len(texts) > 1 and texts[-2] != "sound":
-        return None
-    if strict and head in _AMBIGUOUS and not (head.startswith("effect") and len(texts) > 1):
-        return None
-    return _NOUNS.get(head)
+    if head in ("effect", "effects"):  # only "sound effects" are media
+        return AUDIO if texts[-2:-1] == ["sound"] else None
+    return None if strict and head in _AMBIGUOUS else _NOUNS.get(head)
 
 
 def _file_in(words: list[_Token]) -> str | None:
@@ -166,37 +164,79 @@ def _shown(words: list[_Token], start: int, end: int) -> str:
     return repr(" ".join(t.text for t in words[start : min(end, start + 8)]))
 
 
-def _sentence_need(words: list[_Token]) -> tuple[Need, str] | None:
-    i = 0
-    while i < len(words) and words[i].text in _FILLER:
-        i += 1
-    if i >= len(words):
+@dataclass(frozen=True)
+class _Clause:
+    """One sentence with its main word (after filler) and the phrase that follows it."""
+
+    words: list[_Token]
+    start: int  # index of the main word
+    phrase: list[_Token]
+    after: int  # index after the phrase
+
+    @property
+    def verb(self) -> str:
+        return self.words[self.start].text
+
+    def shown(self, end: int | None = None) -> str:
+        return _shown(self.words, self.start, self.after if end is None else end)
+
+
+_Found = tuple[Need, str] | None
+
+
+def _made(c: _Clause) -> _Found:
+    kind = _head_kind(c.phrase) or (_MAKES_ITSELF.get(c.verb) if _drawn(c.phrase) else None)
+    return (Need(GENERATE, kind), f"the task asks to {c.shown()}") if kind else None
+
+
+def _edited(c: _Clause) -> _Found:
+    kind = _head_kind(c.phrase) or _file_in(c.phrase)
+    return (Need(GENERATE, kind), f"the task asks to {c.shown()} (an edit)") if kind else None
+
+
+def _converted(c: _Clause) -> _Found:
+    if c.after >= len(c.words) or c.words[c.after].text not in _INTO:
         return None
-    verb = words[i].text
-    phrase, after = _phrase(words, i + 1)
-    shown = _shown(words, i, after)
-    if verb in _MAKE:
-        kind = _head_kind(phrase) or (_MAKES_ITSELF.get(verb) if _drawn(phrase) else None)
-        return (Need(GENERATE, kind), f"the task asks to {shown}") if kind else None
-    if verb in _EDIT:
-        kind = _head_kind(phrase) or _file_in(phrase)
-        return (Need(GENERATE, kind), f"the task asks to {shown} (an edit)") if kind else None
-    if verb in _CONVERT and after < len(words) and words[after].text in _INTO:
-        target, end = _phrase(words, after + 1)
-        kind = _head_kind(target, strict=False)
-        return (Need(GENERATE, kind), f"the task asks to {_shown(words, i, end)}") if kind else None
-    if verb in _READ:
-        kind = _head_kind(phrase, strict=False) or _file_in(words) or _READ_ALWAYS.get(verb)
-        return (Need(UNDERSTAND, kind), f"the task asks to {shown}") if kind else None
-    if verb in _QUESTION and _file_in(words):  # "What is in photo.jpg?"
-        return Need(
-            UNDERSTAND, _file_in(words) or IMAGE
-        ), f"the task asks about {_shown(words, i, len(words))}"
-    if verb in _NOUN_START:  # no verb: "An image of a fox at dawn"
-        noun_phrase, end = _phrase(words, i)
-        kind = _head_kind(noun_phrase)
-        return (Need(GENERATE, kind), f"the task names {_shown(words, i, end)}") if kind else None
-    return None
+    target, end = _phrase(c.words, c.after + 1)
+    kind = _head_kind(target, strict=False)
+    return (Need(GENERATE, kind), f"the task asks to {c.shown(end)}") if kind else None
+
+
+def _read(c: _Clause) -> _Found:
+    kind = _head_kind(c.phrase, strict=False) or _file_in(c.words) or _READ_ALWAYS.get(c.verb)
+    return (Need(UNDERSTAND, kind), f"the task asks to {c.shown()}") if kind else None
+
+
+def _asked(c: _Clause) -> _Found:
+    """ "What is in photo.jpg?" """
+    kind = _file_in(c.words)
+    return (Need(UNDERSTAND, kind), f"the task asks about {c.shown(len(c.words))}") if kind else None
+
+
+def _named(c: _Clause) -> _Found:
+    """No verb: "An image of a fox at dawn"."""
+    phrase, end = _phrase(c.words, c.start)
+    kind = _head_kind(phrase)
+    return (Need(GENERATE, kind), f"the task names {c.shown(end)}") if kind else None
+
+
+_BY_FIRST_WORD = (
+    (_MAKE, _made),
+    (_EDIT, _edited),
+    (_CONVERT, _converted),
+    (_READ, _read),
+    (_QUESTION, _asked),
+    (_NOUN_START, _named),
+)
+
+
+def _sentence_need(words: list[_Token]) -> _Found:
+    start = next((i for i, t in enumerate(words) if t.text not in _FILLER), None)
+    if start is None:
+        return None
+    phrase, after = _phrase(words, start + 1)
+    clause = _Clause(words, start, phrase, after)
+    return next((read(clause) for first, read in _BY_FIRST_WORD if clause.verb in first), None)
 
 
 def _drawn(phrase: list[_Token]) -> bool:
