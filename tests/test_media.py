@@ -10,7 +10,7 @@ import pytest
 from runtools import relayed, run_skill, skill
 
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.follow.media import list_media, media_line
+from massgen_skill.follow.media import MAX_FILES, list_media, media_line
 from massgen_skill.massgen.config import API_KEY_NAMES, ConfigChoice, secret_values
 from massgen_skill.massgen.media import GENERATE, IMAGE, UNDERSTAND, Need
 from massgen_skill.prepare import media
@@ -203,6 +203,7 @@ def test_run_and_result_list_each_media_file_of_the_winner(fake_massgen, project
     assert relayed(result.stdout)["MEDIA"] == lines["MEDIA"]
     data = json.loads(skill(["result", "--json"], env, project_dir).stdout)
     assert [(m["path"], m["kind"], m["size"]) for m in data["media"]] == shown and data["media_more"] == 0
+    assert data["media_complete"] is True and "MEDIA_MORE" not in result.stdout
 
 
 def _parse(value: str) -> tuple[str, str, int]:
@@ -234,9 +235,23 @@ def test_listing_skips_symlinks_and_is_bounded(tmp_path: Path) -> None:
     listing = list_media(workspace, limit=3)
     assert [f.path.name for f in listing.files] == ["0.png", "1.png", "2.png"] and listing.more == 2
     assert list_media(tmp_path / "missing").files == () and list_media(None).files == ()
+    partial = list_media(workspace, scan=3)  # the walk stops: what it found so far, marked incomplete
+    assert not partial.complete and list_media(workspace).complete
     assert media_line("a b/c.png", "image", 3) == '"a b/c.png" image 3'
 
 
 def test_no_media_knob_no_media_lines(fake_massgen, project_dir) -> None:
     done = run_skill(["--no-web", "What is 6 times 7?"], fake_massgen.env(), project_dir)
     assert done.returncode == 0 and "MEDIA" not in relayed(done.stdout)
+
+
+def test_result_says_how_many_media_files_were_not_listed(fake_massgen, project_dir) -> None:
+    names = [f"frames/{i:03d}.png" for i in range(MAX_FILES + 2)]
+    env = fake_massgen.env(media_files="\n".join(names))
+    done = run_skill(["--no-web", "--media", "none", "task"], env, project_dir)
+    assert done.returncode == 0, done.stderr
+    assert len(relayed(done.stdout)["MEDIA"]) == MAX_FILES
+    result = relayed(skill(["result"], env, project_dir).stdout)
+    assert len(result["MEDIA"]) == MAX_FILES and result["MEDIA_MORE"] == [
+        "2 more (not listed; open WORKSPACE)"
+    ]

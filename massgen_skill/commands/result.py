@@ -22,7 +22,8 @@ Exits with the run's one outcome code (the same as `run` and `wait`): 0 only whe
 A time limit's fallback answer, or an answer written before a stop, is shown as a partial answer.
 Plan and spec runs: the task titles of the plan/spec file (the first 20).
 Media: one line per image, video or audio file in the winner's workspace, `MEDIA: "<path>" <kind> <bytes>`
-(the path JSON-quoted, so spaces survive; the first 50); `--json`: `media` as objects (path, kind, size).
+(the path JSON-quoted, so spaces survive; the first 50, then `MEDIA_MORE:`); `--json`: `media` as objects
+(path, kind, size), `media_more`, `media_complete`.
 
 examples:
   massgen-skill result
@@ -69,6 +70,7 @@ def _media(found: Found) -> dict[str, Any]:
     return {
         "media": [f.as_dict() for f in listing.files],
         "media_more": listing.more,
+        "media_complete": listing.complete,
     }
 
 
@@ -78,8 +80,9 @@ def _print_text(data: dict[str, Any], text: str, truncated: bool) -> None:
             print(f"{key.upper()}: {_value(data[key])}")
     for item in data["media"]:
         print(f"MEDIA: {_value(media.media_line(item['path'], item['kind'], item['size']))}")
-    if data["media_more"]:
-        print(f"MEDIA: … {data['media_more']} more (not listed)")
+    if data["media_more"] or not data["media_complete"]:
+        more = f"{data['media_more']} more" if data["media_complete"] else "more may exist"
+        print(f"MEDIA_MORE: {more} (not listed; open WORKSPACE)")
     if data["unread_steering"] and data["unread_steering"]["note"]:
         print(f"STEERING: {_value(data['unread_steering']['note'])}")
     tasks = data["tasks"]

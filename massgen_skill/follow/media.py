@@ -16,6 +16,7 @@ from typing import Any
 from massgen_skill.massgen.media import EXTENSIONS
 
 MAX_FILES = 50  # listed per run; `result --json` says how many more there were
+MAX_SCANNED = 20_000  # names looked at: a workspace holding a whole dependency tree must not stall `run`
 _SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
 
@@ -36,6 +37,7 @@ class MediaFile:
 class Listing:
     files: tuple[MediaFile, ...]
     more: int  # media files beyond MAX_FILES, not listed
+    complete: bool = True  # False: the walk stopped after MAX_SCANNED names (there may be more)
 
 
 NONE = Listing((), 0)
@@ -52,13 +54,17 @@ def kind_of(name: str) -> str | None:
     return EXTENSIONS.get(ext.lower()) if dot else None
 
 
-def list_media(workspace: Path | None, limit: int = MAX_FILES) -> Listing:
+def list_media(workspace: Path | None, limit: int = MAX_FILES, scan: int = MAX_SCANNED) -> Listing:
     """Media files under the workspace, sorted by path; no symlink is followed or listed."""
     if workspace is None or workspace.is_symlink() or not workspace.is_dir():
         return NONE
     found: list[MediaFile] = []
+    scanned = 0
     for folder, dirs, names in os.walk(workspace):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        scanned += len(names) + len(dirs)
+        if scanned > scan:
+            return _listing(found, limit, complete=False)
         for name in names:
             kind = kind_of(name)
             if kind is None:
@@ -70,5 +76,9 @@ def list_media(workspace: Path | None, limit: int = MAX_FILES) -> Listing:
                 continue
             if stat.S_ISREG(info.st_mode):  # lstat: a symlink is never a regular file here
                 found.append(MediaFile(path, kind, info.st_size))
+    return _listing(found, limit)
+
+
+def _listing(found: list[MediaFile], limit: int, complete: bool = True) -> Listing:
     found.sort(key=lambda f: str(f.path))
-    return Listing(tuple(found[:limit]), max(0, len(found) - limit))
+    return Listing(tuple(found[:limit]), max(0, len(found) - limit), complete)
