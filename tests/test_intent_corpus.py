@@ -3,7 +3,8 @@
 `tests/fixtures/intent_corpus.jsonl`: one task a line with its acceptable modes and project-access levels.
 Its `part` field was drawn once, before the rules were changed: a third of the lines, by
 `random.Random(20261129).sample(range(216), 72)`, are `held-out` and were never used to tune the rules;
-the rest are `tune`. Both parts must meet the targets of issue 12.
+the rest are `tune`. The 24 lines with a `media` field came later, with their own draw (test_media_intent.py).
+Both parts must meet the targets of issue 12.
 """
 
 from __future__ import annotations

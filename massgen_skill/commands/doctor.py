@@ -12,7 +12,7 @@ from massgen_skill.massgen.config import SETUP_GUIDE, ConfigChoice
 from massgen_skill.massgen.inspection import VALIDATE_TIMEOUT, probe_versions, validate_config
 from massgen_skill.massgen.program import MassgenProgram, installed_version
 from massgen_skill.output import print_json
-from massgen_skill.prepare import checks
+from massgen_skill.prepare import checks, media
 from massgen_skill.setup.live import LIVE_BUDGET, live_check
 
 _CODES = exit_code_table(
@@ -26,7 +26,9 @@ EPILOG = f"""\
 Checks, in order: massgen found (MASSGEN_BIN, PATH, the private environment, `uv run`, uvx) · its version
 (package metadata, never `massgen --version`) · the mcp>=2 import break · a config found · the config valid
 (`massgen --validate`, ~15 s) · API-key variable NAMES (environment and massgen's .env files; values are
-never read out) · the web port · git (review of file changes) · uv (--mode plan-and-execute).
+never read out) · the web port · git (review of file changes) · uv (--mode plan-and-execute) · media: which
+image, video and audio work (made or understood) massgen's media tools could do with the config and the keys
+set (never a failure; `run` refuses a media task that has none; see references/media.md).
 `run` and `run --dry-run` repeat the fast ones (massgen found, mcp, config found, uv for plan-and-execute)
 before every launch.
 
@@ -87,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         mcp = checks.check_mcp(program, probed["mcp"])
 
     valid = _validity(args, program, config, mcp, cwd)
+    media_check, media_kinds = media.report(media.here(config, cwd, env))
     result = [
         found,
         version,
@@ -97,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         checks.check_web_port(),
         checks.check_tool("git", "needed to review the team's file changes (--cwd-context rw)", env),
         checks.check_tool("uv", "needed by --mode plan-and-execute", env),
+        media_check,
     ]
     failures = [c for c in result if c.status == checks.FAIL]
     ready = not failures
@@ -110,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 "config": config.path if config else None,
                 "checks": [c.as_dict() for c in result],
                 "fixes": [c.fix for c in result if c.status == checks.FAIL and c.fix],
+                "media": [kind.as_dict() for kind in media_kinds],
             }
         )
     else:

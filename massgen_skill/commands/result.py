@@ -8,7 +8,7 @@ from typing import Any
 
 from massgen_skill.commands._common import add_run_argument, project_dir
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.follow import results
+from massgen_skill.follow import media, results
 from massgen_skill.follow.results import Found
 from massgen_skill.follow.steering import unread_messages
 from massgen_skill.output import content_lines, one_line, print_json
@@ -21,6 +21,9 @@ Works for CLI-mode and web-mode log layouts, from the run record alone or from -
 Exits with the run's one outcome code (the same as `run` and `wait`): 0 only when the team answered.
 A time limit's fallback answer, or an answer written before a stop, is shown as a partial answer.
 Plan and spec runs: the task titles of the plan/spec file (the first 20).
+Media: one line per image, video or audio file in the winner's workspace, `MEDIA: "<path>" <kind> <bytes>`
+(the path JSON-quoted, so spaces survive; the first 50, then `MEDIA_MORE:`); `--json`: `media` as objects
+(path, kind, size), `media_more`, `media_complete`.
 
 examples:
   massgen-skill result
@@ -62,10 +65,24 @@ def _tasks(found: Found) -> dict[str, Any] | None:
     return results.tasks_json(results.task_titles(artifact)) if artifact else None
 
 
+def _media(found: Found) -> dict[str, Any]:
+    listing = media.list_media(found.workspace)
+    return {
+        "media": [f.as_dict() for f in listing.files],
+        "media_more": listing.more,
+        "media_complete": listing.complete,
+    }
+
+
 def _print_text(data: dict[str, Any], text: str, truncated: bool) -> None:
     for key in ("winner", "answer_path", "partial_answer", "workspace", "plan_file", "spec_file", "plan_dir"):
         if data[key]:
             print(f"{key.upper()}: {_value(data[key])}")
+    for item in data["media"]:
+        print(f"MEDIA: {_value(media.media_line(item['path'], item['kind'], item['size']))}")
+    if data["media_more"] or not data["media_complete"]:
+        more = f"{data['media_more']} more" if data["media_complete"] else "more may exist"
+        print(f"MEDIA_MORE: {more} (not listed; open WORKSPACE)")
     if data["unread_steering"] and data["unread_steering"]["note"]:
         print(f"STEERING: {_value(data['unread_steering']['note'])}")
     tasks = data["tasks"]
@@ -119,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         "partial_text": text if partial else "",
         "truncated": truncated,
         "workspace": str(found.workspace) if found.workspace else None,
+        **_media(found),
         "plan_file": str(found.plan_file) if found.plan_file else None,
         "spec_file": str(found.spec_file) if found.spec_file else None,
         "tasks": _tasks(found),

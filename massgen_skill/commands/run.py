@@ -11,6 +11,7 @@ from pathlib import Path
 from massgen_skill.commands._common import positive_int, seconds
 from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError, exit_code_table
 from massgen_skill.massgen import flags
+from massgen_skill.prepare import media
 from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
 from massgen_skill.prepare.plan import RunPlan, execute, plan_run
 from massgen_skill.prepare.request import DEFAULT_STOP_GRACE, RunRequest
@@ -33,6 +34,7 @@ relayed lines (stdout, one per line; --json: one JSON object per line):
   PARTIAL_ANSWER: <abs>  timed-out / stopped: an answer file that is NOT the team's answer (e.g. the
                          un-voted fallback massgen writes when the time limit hits)
   WORKSPACE: <abs path>  the winner's workspace, when it has one
+  MEDIA: "<path>" <kind> <bytes>   each image, video or audio file in that workspace (path JSON-quoted)
   CHANGED: <files>       headless rw runs: files that changed in the project
   WARNING: <text>        e.g. a plan/spec run whose team wrote no project_plan.json / project_spec.json
   WRITE_ERROR: <what>    a file we could not write (disk full, read-only); the run went on
@@ -55,6 +57,7 @@ examples:
   massgen-skill run --no-web --mode plan "Plan the migration to Postgres"
   massgen-skill run --detach "Compare three designs"   # then: massgen-skill wait <RUN_ID> --timeout 600
   massgen-skill run --max-cost 0.50 "Compare three designs"   # stopped once it costs more than $0.50
+  massgen-skill run --dry-run --media image "A poster for the spring fair"   # refused without a media key
 
 exit codes:
 {exit_code_table()}
@@ -78,6 +81,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--criteria", metavar="FILE", help="evaluation criteria JSON (checked and translated)"
+    )
+    parser.add_argument(
+        "--media",
+        choices=media.CHOICES,
+        default=media.AUTO,
+        help="a media task (checked for keys before launch): auto reads the task; none: a text task",
     )
     parser.add_argument("--preset", metavar="NAME", help="massgen checklist criteria preset")
     parser.add_argument("--config", metavar="FILE", help="massgen config (default: massgen's own lookup)")
@@ -164,6 +173,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         mode=args.mode,
         target=args.target,
         cwd_context=args.cwd_context,
+        media=args.media,
         criteria=_path(args.criteria, "--criteria"),
         preset=args.preset,
         config=_given(args.config, "--config"),

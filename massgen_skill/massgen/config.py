@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.massgen.media import MEDIA_KEY_NAMES
 
 PROJECT_CONFIG = Path(".massgen") / "config.yaml"
 USER_CONFIG = Path(".config") / "massgen" / "config.yaml"
@@ -40,8 +41,10 @@ BACKEND_KEYS: dict[str, tuple[str, ...]] = {
 }
 # Key variables some backends read through their provider's SDK, beyond the `Auth` column above.
 _SDK_KEY_NAMES = ("TOGETHER_API_KEY", "NVIDIA_API_KEY")
-# Every key variable massgen-skill looks for. Only names are ever shown, never values.
-API_KEY_NAMES = tuple(dict.fromkeys(n for names in (*BACKEND_KEYS.values(), _SDK_KEY_NAMES) for n in names))
+# Every key variable massgen-skill looks for (the media tools' too: ElevenLabs). Only names are ever shown.
+API_KEY_NAMES = tuple(
+    dict.fromkeys(n for names in (*BACKEND_KEYS.values(), _SDK_KEY_NAMES, MEDIA_KEY_NAMES) for n in names)
+)
 
 
 @dataclass(frozen=True)

@@ -234,14 +234,23 @@ def key_sources(cwd: Path, env: Mapping[str, str]) -> dict[str, str]:
     return sources
 
 
-def config_backends(path: str) -> list[dict[str, Any]] | None:
-    """The `backend` mapping of each agent in a massgen config (None: unreadable, left to --validate)."""
+def load_config(path: str) -> Any:
+    """A massgen config's YAML as loaded (None: unreadable, left to --validate)."""
     import yaml
 
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
+
+
+def config_backends(path: str) -> list[dict[str, Any]] | None:
+    """The `backend` mapping of each agent in a massgen config (None: unreadable, left to --validate)."""
+    return agent_backends(load_config(path))
+
+
+def agent_backends(data: Any) -> list[dict[str, Any]] | None:
+    """The `backend` mapping of each agent in a loaded config (None: not a config's shape)."""
     if not isinstance(data, dict):
         return None
     entries = [data["agent"]] if "agent" in data else data.get("agents") or []

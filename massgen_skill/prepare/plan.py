@@ -17,7 +17,7 @@ from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen.config import secret_values
 from massgen_skill.massgen.program import MassgenProgram
 from massgen_skill.output import PROG, info, print_json, warn
-from massgen_skill.prepare import criteria
+from massgen_skill.prepare import criteria, media
 from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build, shape
 from massgen_skill.prepare.checks import launch_checks
 from massgen_skill.prepare.intent import Decision, Request, confirmation_message, decide, require_confirmation
@@ -42,6 +42,7 @@ class RunPlan:
     program: MassgenProgram
     record: records.RunRecord
     port: PortChoice | None  # web runs only
+    media: media.Support | None = None  # a media task: the providers its team can use
 
 
 def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]] | None:
@@ -106,6 +107,8 @@ def plan_run(request: RunRequest) -> RunPlan:
     readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
     if not readiness.ready or readiness.program is None:
         raise readiness.error()
+    reading = media.need_for(request.media, request.task)
+    media_support = media.check_launch(reading, media.here(readiness.config, request.cwd, os.environ))
     # Records live at the project root (found from any subfolder); massgen runs where the user is.
     record = records.RunRecord(
         records.new_run_id(),
@@ -127,7 +130,7 @@ def plan_run(request: RunRequest) -> RunPlan:
         if port and port.reservation:
             port.reservation.release()
         raise
-    return RunPlan(request, decision, command, readiness.program, record, port)
+    return RunPlan(request, decision, command, readiness.program, record, port, media_support)
 
 
 def _write(record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None) -> None:
@@ -166,7 +169,8 @@ def _fill_record(
 
 def _notes(plan: RunPlan) -> tuple[str, ...]:
     port_note = (plan.port.note,) if plan.port and plan.port.note else ()
-    return (*plan.decision.reasons, *plan.command.notes, *port_note)
+    media_note = (plan.media.note(),) if plan.media else ()
+    return (*plan.decision.reasons, *media_note, *plan.command.notes, *port_note)
 
 
 def _dry_run(plan: RunPlan) -> int:
@@ -190,6 +194,7 @@ def _dry_run(plan: RunPlan) -> int:
                 "reasons": list(decision.reasons),
                 "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],
                 "warnings": list(command.warnings),
+                "media": plan.media.as_dict() if plan.media else None,
             }
         )
     else:

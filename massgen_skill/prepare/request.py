@@ -22,6 +22,7 @@ class RunRequest:
     mode: str = AUTO
     target: str | None = None  # execute-plan / execute-spec: which plan or spec
     cwd_context: str = AUTO
+    media: str = AUTO  # auto: read from the task; none: a text task; image | video | audio: generate it
     criteria: Path | None = None  # the user's criteria file (translated before the run)
     preset: str | None = None
     config: str | None = None  # a path or massgen's `@examples/…` name

@@ -1,8 +1,8 @@
 """One supervised run: massgen's markers → run record updates and stable, absolute lines for the host agent.
 
 Relayed lines (one per line, in this order as they become known):
-    RUN_ID, LOG_DIR, STATUS, WEB_UI, [review block], ANSWER | PARTIAL_ANSWER, OUTPUT_FILE, WORKSPACE, CHANGED,
-    WARNING, REASON, RESULT (last)
+    RUN_ID, LOG_DIR, STATUS, WEB_UI, [review block], ANSWER | PARTIAL_ANSWER, OUTPUT_FILE, WORKSPACE, MEDIA,
+    CHANGED, WARNING, REASON, RESULT (last)
 ANSWER and what follows it are printed once the outcome is decided: an answer file is the team's answer only
 when the run ended ok (a time limit's fallback answer is a PARTIAL_ANSWER).
 massgen's own output goes to log files in the run's folder, never mixed into these lines.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from massgen_skill.exitcodes import ExitCode, SkillError
-from massgen_skill.follow import results
+from massgen_skill.follow import media, results
 from massgen_skill.follow.progress import LOOK_EVERY, ProgressLine, compact
 from massgen_skill.massgen import flags, layout, markers
 from massgen_skill.massgen.status import progress_for
@@ -411,6 +411,8 @@ class RunRelay:
         if found and found.workspace:
             self.record.workspace_path = str(found.workspace)
             self.emit.line("WORKSPACE", str(found.workspace))
+            for item in media.list_media(found.workspace).files:
+                self.emit.line("MEDIA", item.line())
 
     def _check_artifact(self, outcome: Outcome, found: results.Found | None) -> None:
         """A plan/spec run is asked for a file; say so when the team answered without writing it."""

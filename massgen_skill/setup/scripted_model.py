@@ -15,7 +15,8 @@ Behaviour, keyed on the request's ``model`` (give every agent its own model name
 * a request offering ``new_answer`` but not ``vote`` (the winner's final presentation) -> ``new_answer``
   (``--final tool``) or plain text (``--final text``). In ``write-file`` mode the presenter first calls
   ``mcp__filesystem__write_file`` on ``<write dir>/<--write-name>``, where the write dir is the worktree
-  massgen names in the presentation prompt ("checked out at `<workspace>/.worktree/ctx_1`");
+  massgen names in the presentation prompt ("checked out at `<workspace>/.worktree/ctx_1`"), or with
+  ``--write-in workspace`` the agent's own workspace (a made file, such as an image);
 * a request whose last message is a tool result for one of our workflow calls (massgen rejected it) -> the
   other workflow tool;
 * ``never-tool`` mode: every reply is plain text (massgen gives up after its retries: no winner).
@@ -41,6 +42,7 @@ from typing import Any
 MODES = ("normal", "never-tool", "write-file")
 WRITE_TOOL = "mcp__filesystem__write_file"
 WORKTREE_REL = ".worktree/ctx_1"
+WRITE_IN = ("worktree", "workspace")
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Options:
     final: str = "tool"
     write_name: str = "hello_e2e.txt"
     write_content: str = "hello from the scripted LLM\n"
+    write_in: str = "worktree"  # or "workspace": the agent's own workspace root (a made file, e.g. media)
     answer_text: str = "SCRIPTED ANSWER: 42 [model={model}]"
     delay: float = 0.0
     log_path: str | None = None
@@ -114,6 +117,12 @@ _WORKTREE = re.compile(r"(/[^\s`'\"]*?/\.worktree/ctx_\d+)")
 _WORKSPACE = re.compile(r"Your Workspace\**:\s*`([^`]+)`")
 
 
+def find_workspace(body: dict[str, Any]) -> str | None:
+    """The agent's own workspace, as the system prompt names it ("**Your Workspace**: `…`")."""
+    match = _WORKSPACE.search("\n".join(_message_text(m) for m in body.get("messages") or []))
+    return match.group(1) if match else None
+
+
 def find_write_dir(body: dict[str, Any]) -> str | None:
     """The directory the presenter should write into: the git worktree of the writable context path.
 
@@ -125,10 +134,8 @@ def find_write_dir(body: dict[str, Any]) -> str | None:
         match = pattern.search(blob)
         if match:
             return match.group(1)
-    match = _WORKSPACE.search(blob)
-    if match:
-        return os.path.join(match.group(1), WORKTREE_REL)
-    return None
+    workspace = find_workspace(body)
+    return os.path.join(workspace, WORKTREE_REL) if workspace else None
 
 
 def last_tool_result_for(body: dict[str, Any]) -> str | None:
@@ -177,7 +184,7 @@ class Brain:
                 )
             if "new_answer" in names:
                 if opts.mode == "write-file" and WRITE_TOOL in names and not state.wrote:
-                    write_dir = find_write_dir(body)
+                    write_dir = find_workspace(body) if opts.write_in == "workspace" else find_write_dir(body)
                     if write_dir:
                         state.wrote = True
                         path = os.path.join(write_dir, opts.write_name)
@@ -357,6 +364,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--write-name", default=Options.write_name)
     parser.add_argument("--write-content", default=Options.write_content)
     parser.add_argument("--answer-text", default=Options.answer_text)
+    parser.add_argument("--write-in", choices=WRITE_IN, default=Options.write_in)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before every reply")
     parser.add_argument("--log", default=None, help="append every request as JSONL here")
     return parser.parse_args(argv)
@@ -371,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         write_name=args.write_name,
         write_content=args.write_content,
         answer_text=args.answer_text,
+        write_in=args.write_in,
         delay=args.delay,
         log_path=args.log,
     )

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fake_massgen import workspaces
+from fake_massgen import media, workspaces
 from fake_massgen.runstate import VOTE_REASON, Paths, Run
 from fake_massgen.status import HistoricalWorkspace, RoundRecord, VoteCast
 from fake_massgen.textio import now_stamp, write_json, write_text
@@ -187,7 +187,8 @@ def write_final(run: Run, winner: str) -> None:
             content = workspaces.change_content(winner, change.path)
             files[change.path] = content
             files[f".worktree/ctx_1/{change.path}"] = content
-    if files:
+    made = media.write_media(run, winner, final / "workspace")
+    if files or made:
         for rel, content in files.items():
             write_text(final / "workspace" / rel, content)
             if winner in run.workspaces:
@@ -195,7 +196,7 @@ def write_final(run: Run, winner: str) -> None:
         st = run.status
         assert st is not None
         with st.lock:
-            st.agents[winner].tool_calls += len(files)
+            st.agents[winner].tool_calls += len(files) + made
     write_text(
         final / "context.txt",
         json.dumps({"messages": [{"role": "system", "content": "You are the winning presenter."}]}, indent=2),

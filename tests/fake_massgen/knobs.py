@@ -17,6 +17,7 @@
 | FAKE_MASSGEN_ARGV_LOG | unset | path: append one JSON line per invocation (argv, cwd, pid, pgid, ...) |
 | FAKE_MASSGEN_SETSID_CHILD | unset | path: start a sleeper in its own session (like MCP servers), pid there |
 | FAKE_MASSGEN_ROUND_COST | 0 | USD each agent round adds to status.json's costs (real: LiteLLM's price) |
+| FAKE_MASSGEN_MEDIA_FILES | unset | media files in the winner's workspace (relative paths, one a line) |
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Knobs:
     argv_log: str | None
     setsid_child: str | None
     round_cost: float = 0.0
+    media_files: tuple[str, ...] = ()
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -152,4 +154,13 @@ def read_knobs(env: dict[str, str] | None = None) -> Knobs:
         argv_log=env.get("FAKE_MASSGEN_ARGV_LOG") or None,
         setsid_child=env.get("FAKE_MASSGEN_SETSID_CHILD") or None,
         round_cost=_float(env, "FAKE_MASSGEN_ROUND_COST", 0.0),
+        media_files=_media_files(env),
     )
+
+
+def _media_files(env: dict[str, str]) -> tuple[str, ...]:
+    paths = tuple(line for line in (env.get("FAKE_MASSGEN_MEDIA_FILES") or "").split("\n") if line.strip())
+    for path in paths:
+        if path.startswith("/") or ".." in path.split("/"):
+            raise KnobError(f"FAKE_MASSGEN_MEDIA_FILES {path!r}: expected a path inside the workspace")
+    return paths

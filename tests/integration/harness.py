@@ -206,6 +206,7 @@ def start_llm_server(
     delay: float = 0.0,
     write_name: str = WRITE_NAME,
     write_content: str = WRITE_CONTENT,
+    write_in: str = scripted_model.Options.write_in,
     timeout: float = 15.0,
 ) -> LLMServer:
     """Start ``llm_server.py`` inside ``ns`` and wait for its port file."""
@@ -216,7 +217,7 @@ def start_llm_server(
     stderr_path = workdir / f"llm-{tag}.stderr"
     argv: list[str] = [sys.executable, str(LLM_SERVER), "--port", "0", "--port-file", str(port_file)]
     argv += ["--mode", mode, "--final", final, "--log", str(log_path), "--delay", str(delay)]
-    argv += ["--write-name", write_name, "--write-content", write_content]
+    argv += ["--write-name", write_name, "--write-content", write_content, "--write-in", write_in]
     if vote_for:
         argv += ["--vote-for", vote_for]
     err = stderr_path.open("w", encoding="utf-8")
