@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from massgen_skill.evaluate.prompt import structured_task
+from massgen_skill.evaluate.workspaces import require_workspaces
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen.config import secret_values
 from massgen_skill.massgen.program import MassgenProgram
@@ -105,6 +107,9 @@ def plan_run(request: RunRequest) -> RunPlan:
     readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
     if not readiness.ready or readiness.program is None:
         raise readiness.error()
+    if request.structured:  # decided on the user's words; massgen gets them inside our contract
+        require_workspaces(readiness.config)
+        request = replace(request, task=structured_task(request.task))
     # Records live at the project root (found from any subfolder); massgen runs where the user is.
     record = records.RunRecord(
         records.new_run_id(), str(records.project_root(request.cwd)), time.time(), cwd=str(request.cwd)
@@ -116,6 +121,7 @@ def plan_run(request: RunRequest) -> RunPlan:
     try:
         command = build(decision, _options(request, criteria_file, inbox), port.port if port else None)
         _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
+        record.structured = request.structured
         if not request.dry_run:
             _write(record, translated)
     except BaseException:
