@@ -16,6 +16,7 @@
 | FAKE_MASSGEN_REVIEWS | 1 | number of web reviews in sequence in one run |
 | FAKE_MASSGEN_ARGV_LOG | unset | path: append one JSON line per invocation (argv, cwd, pid, pgid, ...) |
 | FAKE_MASSGEN_SETSID_CHILD | unset | path: start a sleeper in its own session (like MCP servers), pid there |
+| FAKE_MASSGEN_VERDICTS | unset | per structured run, in order: iterate, converged, invalid, missing |
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+VERDICTS = ("iterate", "converged", "invalid", "missing")
 SCENARIOS = ("success", "all-fail", "timeout", "crash", "hang", "restart", "burst", "review")
 DEFAULT_ANSWER = "FAKE-MASSGEN FINAL ANSWER: 42. (scripted reply from the fake massgen)"
 DEFAULT_REVIEW_FILES = "hello_e2e.txt:?"
@@ -56,6 +58,7 @@ class Knobs:
     reviews: int
     argv_log: str | None
     setsid_child: str | None
+    verdicts: tuple[str, ...] = ()
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -126,6 +129,15 @@ def parse_file_changes(raw: str) -> tuple[FileChange, ...]:
     return tuple(changes)
 
 
+def _verdicts(env: dict[str, str]) -> tuple[str, ...]:
+    raw = env.get("FAKE_MASSGEN_VERDICTS") or ""
+    found = tuple(part.strip() for part in raw.split(",") if part.strip())
+    bad = [v for v in found if v not in VERDICTS]
+    if bad:
+        raise KnobError(f"FAKE_MASSGEN_VERDICTS item {bad[0]!r}: expected one of {', '.join(VERDICTS)}")
+    return found
+
+
 def read_knobs(env: dict[str, str] | None = None) -> Knobs:
     env = dict(os.environ) if env is None else env
     scenario = env.get("FAKE_MASSGEN_SCENARIO") or "success"
@@ -149,4 +161,5 @@ def read_knobs(env: dict[str, str] | None = None) -> Knobs:
         reviews=reviews,
         argv_log=env.get("FAKE_MASSGEN_ARGV_LOG") or None,
         setsid_child=env.get("FAKE_MASSGEN_SETSID_CHILD") or None,
+        verdicts=_verdicts(env),
     )
