@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from massgen_skill import output
-from massgen_skill.commands._common import add_run_argument, resolve
+from massgen_skill.commands._common import add_run_argument, project_dir, resolve
 from massgen_skill.follow.results import outcome_of
 from massgen_skill.follow.steering import unread_messages
+from massgen_skill.loop import control as loop_control
+from massgen_skill.loop import record as loops
 from massgen_skill.massgen.status import Progress, progress_for
 from massgen_skill.massgen.status import one_line as progress_line
 from massgen_skill.review.gate import review_state_of
@@ -25,6 +27,7 @@ A review is shown as decided once review_result.json says so (massgen's status.j
 examples:
   massgen-skill status
   massgen-skill status 20261125-101500-ab12cd --json
+  massgen-skill status loop-20261130-010203-ab12cd   # a loop: round k of N, the last verdict
 """
 
 
@@ -105,9 +108,21 @@ def render(info: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if loops.is_loop_ref(args.run_ref):
+        return _loop_status(args)
     info = describe(resolve(args))
     if args.json:
         output.print_json(info)
     else:
         print(render(info))
+    return 0
+
+
+def _loop_status(args: argparse.Namespace) -> int:
+    """`status LOOP`: round k of N, the last verdict, the current run."""
+    found = loop_control.describe(loops.resolve(args.run_ref, project_dir(args)))
+    if args.json:
+        output.print_json(found)
+    else:
+        print(loop_control.render(found))
     return 0
