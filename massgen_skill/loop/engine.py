@@ -165,7 +165,8 @@ class LoopDriver:
         if code != ExitCode.OK:
             self.emit.line("REASON", reason)
         self.emit.line("LOOP", state)
-        self.emit.line("RESULT", RESULT_WORDS.get(code, code.name.lower()))
+        if code in RESULT_WORDS:  # a round's outcome; a round refused before launch has its error line
+            self.emit.line("RESULT", RESULT_WORDS[code])
         return int(code)
 
 
