@@ -18,7 +18,9 @@ Behaviour, keyed on the request's ``model`` (give every agent its own model name
   massgen names in the presentation prompt ("checked out at `<workspace>/.worktree/ctx_1`");
 * a request whose last message is a tool result for one of our workflow calls (massgen rejected it) -> the
   other workflow tool;
-* ``never-tool`` mode: every reply is plain text (massgen gives up after its retries: no winner).
+* ``never-tool`` mode: every reply is plain text (massgen gives up after its retries: no winner);
+* ``structured`` mode: the presenter first writes a structured evaluation (``verdict.json``,
+  ``next_tasks.json``, ``critique_packet.md``) at the top of its workspace, one call each.
 
 Replies are SSE chunks (``data: {...}``) ending with a usage chunk and ``data: [DONE]``.
 Every request body is appended to ``--log`` (JSONL) with the decision taken, for debugging.
@@ -38,7 +40,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("normal", "never-tool", "write-file")
+MODES = ("normal", "never-tool", "write-file", "structured")
+# What a `structured` presenter writes (run --structured asks for these; references/evaluate.md).
+STRUCTURED_FILES = (
+    ("verdict.json", '{"schema_version": "1", "verdict": "iterate", "scores": {"E1": 6, "E2": 8}}\n'),
+    (
+        "next_tasks.json",
+        '{"schema_version": "2", "objective": "scripted", "fix_tasks": [{"id": "fix_1",'
+        ' "task_category": "fix", "description": "Show the working", "priority": "high"}],'
+        ' "evolution_tasks": []}\n',
+    ),
+    ("critique_packet.md", "# Critique (scripted)\n\nE1 is met; E2 needs the working shown.\n"),
+)
 WRITE_TOOL = "mcp__filesystem__write_file"
 WORKTREE_REL = ".worktree/ctx_1"
 
@@ -61,6 +74,7 @@ class ModelState:
     answered: bool = False
     votes: int = 0
     wrote: bool = False
+    structured_written: int = 0
 
 
 @dataclass
@@ -131,6 +145,17 @@ def find_write_dir(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _structured_write(body: dict[str, Any], state: ModelState) -> Decision | None:
+    """The next evaluation file to write at the top of the workspace; None once all are written."""
+    match = _WORKSPACE.search("\n".join(_message_text(m) for m in body.get("messages") or []))
+    if match is None or state.structured_written >= len(STRUCTURED_FILES):
+        return None
+    name, content = STRUCTURED_FILES[state.structured_written]
+    state.structured_written += 1
+    path = os.path.join(match.group(1), name)
+    return Decision("tool", WRITE_TOOL, {"path": path, "content": content}, note="structured write")
+
+
 def last_tool_result_for(body: dict[str, Any]) -> str | None:
     """Name of the tool whose result is the last message (massgen's reply to our call), if any."""
     messages = body.get("messages") or []
@@ -176,6 +201,10 @@ class Brain:
                     note="vote",
                 )
             if "new_answer" in names:
+                if opts.mode == "structured" and WRITE_TOOL in names:
+                    write = _structured_write(body, state)
+                    if write is not None:
+                        return write
                 if opts.mode == "write-file" and WRITE_TOOL in names and not state.wrote:
                     write_dir = find_write_dir(body)
                     if write_dir:
