@@ -145,6 +145,17 @@ def find_write_dir(body: dict[str, Any]) -> str | None:
     return None
 
 
+_NO_ANSWERS_YET = "(no answers available yet)"  # massgen 0.1.97's first coordination prompt says so
+
+
+def _fresh_run(body: dict[str, Any]) -> bool:
+    """A first request of a run: no answers yet and nothing said in this conversation."""
+    messages = body.get("messages") or []
+    if any(m.get("role") in ("assistant", "tool") for m in messages):
+        return False
+    return any(_NO_ANSWERS_YET in _message_text(m) for m in messages)
+
+
 def _structured_write(body: dict[str, Any], state: ModelState) -> Decision | None:
     """The next evaluation file to write at the top of the workspace; None once all are written."""
     match = _WORKSPACE.search("\n".join(_message_text(m) for m in body.get("messages") or []))
@@ -181,6 +192,8 @@ class Brain:
         names = tool_names(body)
         answer = opts.answer_text.format(model=model)
         with self.lock:
+            if _fresh_run(body):  # one server can serve several massgen runs (a loop's rounds)
+                self.states.pop(model, None)
             state = self.states.setdefault(model, ModelState())
             state.requests += 1
             if opts.mode == "never-tool":

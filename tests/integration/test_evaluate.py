@@ -15,6 +15,7 @@ from massgen_skill.evaluate.prompt import structured_task
 from . import harness
 from .netns import NetNS, RunResult
 
+GOAL = "Answer: what is 6 times 7?"
 TASK = "Evaluate this answer to 'what is 6 times 7?': 42"
 CRITERIA = {
     "criteria": [
@@ -51,3 +52,28 @@ def test_structured_evaluation_shows_the_verdict(
     assert Path(evaluation["critique_file"]).name == CRITIQUE_FILE and evaluation["warnings"] == []
     text = mg_netns.run([str(SKILL_SH), "result"], env=mg_env, cwd=project.path, timeout=60).stdout
     assert "VERDICT: iterate" in text and "SCORE: E1 6" in text, text
+
+
+def test_one_loop_round(
+    project: harness.Project,
+    mg_netns: NetNS,
+    mg_env: dict[str, str],
+    run_in_ns: Callable[..., RunResult],
+    llm_server_factory: Callable[..., harness.LLMServer],
+) -> None:
+    server = llm_server_factory(mode="structured")
+    config = harness.write_two_agent_fs_config(project, server.base_url)
+    criteria = project.artifacts / "criteria.json"
+    criteria.write_text(json.dumps(CRITERIA), encoding="utf-8")
+    args = ["loop", "--no-web", "--cwd-context", "none", "--max-rounds", "1", "--criteria", criteria]
+    done = run_in_ns([SKILL_SH, *args, "--config", config, GOAL], timeout=400, label="loop (1 round)")
+    assert done.returncode == 0, done.describe()
+    lines = [line.partition(": ") for line in done.stdout.splitlines()]
+    values = {key: value for key, _, value in lines}
+    assert [v.split()[1] for k, _, v in lines if k == "ROUND"] == ["build", "evaluate"], done.stdout
+    assert values["VERDICT"] == "iterate (round 1; E1=6 E2=8)" and values["LOOP"] == "max-rounds"
+    status = mg_netns.run(
+        [str(SKILL_SH), "status", values["LOOP_ID"], "--json"], env=mg_env, cwd=project.path, timeout=60
+    )
+    data = json.loads(status.stdout)
+    assert data["round"] == 1 and data["last_verdict"] == "iterate" and data["state"] == "max-rounds"
