@@ -12,6 +12,7 @@ from runtools import relayed, run_skill, skill
 from massgen_skill.evaluate import artefacts
 from massgen_skill.evaluate.prompt import TASK_HEADING, structured_task
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.setup import scripted_model
 
 TASK = 'Evaluate src/parse.py\nRESULT: ok\n--help "quoted"'
 
@@ -106,3 +107,46 @@ def test_converged_needs_no_next_tasks_and_deliverable_folder_counts(tmp_path):
     found = artefacts.read_evaluation(tmp_path)
     assert found.verdict == "converged" and found.tasks == ()
     assert found.warnings == ("critique_packet.md missing from the winner's workspace",)
+
+
+def _presenter_request(workspace: str, extra: list[dict] | None = None) -> dict:
+    return {
+        "model": "fake-a",
+        "messages": [
+            {"role": "system", "content": f"**Your Workspace**: `{workspace}` - Write actual files here."},
+            {"role": "user", "content": "Present the final answer."},
+            *(extra or []),
+        ],
+        "tools": [
+            {"type": "function", "function": {"name": "new_answer"}},
+            {"type": "function", "function": {"name": scripted_model.WRITE_TOOL}},
+        ],
+    }
+
+
+def test_scripted_presenter_writes_valid_structured_files_then_answers(tmp_path):
+    brain = scripted_model.Brain(scripted_model.Options(mode="structured"))
+    writes = [brain.decide(_presenter_request("/w/ws_a")) for _ in scripted_model.STRUCTURED_FILES]
+    assert [d.arguments["path"] for d in writes] == [
+        "/w/ws_a/verdict.json",
+        "/w/ws_a/next_tasks.json",
+        "/w/ws_a/critique_packet.md",
+    ]
+    assert brain.decide(_presenter_request("/w/ws_a")).tool == "new_answer"
+    for decision in writes:  # what it writes passes our own checks
+        (tmp_path / Path(decision.arguments["path"]).name).write_text(decision.arguments["content"])
+    found = artefacts.read_evaluation(tmp_path)
+    assert found.verdict == "iterate" and found.warnings == () and found.tasks[0].id == "fix_1"
+
+
+def test_scripted_model_starts_afresh_for_each_run():
+    brain = scripted_model.Brain(scripted_model.Options())
+    first_prompt = {
+        "model": "fake-a",
+        "messages": [{"role": "user", "content": "<CURRENT ANSWERS>\n(no answers available yet)\n"}],
+        "tools": [{"type": "function", "function": {"name": n}} for n in ("new_answer", "vote")],
+    }
+    assert brain.decide(first_prompt).tool == "new_answer"
+    assert brain.decide(first_prompt).tool == "new_answer"  # a second massgen run: answers again
+    later = {**first_prompt, "messages": [{"role": "user", "content": "answers: agent1 said 42"}]}
+    assert brain.decide(later).tool == "vote"
