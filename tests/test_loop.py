@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from pathlib import Path
 
@@ -146,3 +147,25 @@ def test_new_loop_checks_before_any_run(fake_massgen, project_dir):
     no_ws = _loop(fake_massgen, project_dir, "--criteria", str(criteria), GOAL)  # fixture config: no `cwd:`
     assert no_ws.returncode == ExitCode.ENV_NOT_READY and "no workspace" in no_ws.stderr
     assert fake_massgen.read_argv_log() == [] and not (project_dir / LOOPS_DIR).exists()
+
+
+def test_interrupted_loop_is_lost_then_stop_ends_it_and_its_run(fake_massgen, project_dir, tmp_path):
+    with_workspaces(project_dir)
+    criteria = criteria_file(tmp_path)
+    env = skill_env(fake_massgen.env(scenario="hang"))
+    argv = [str(SKILL_SH), "loop", "--no-web", "--cwd-context", "none", "--criteria", str(criteria), GOAL]
+    with subprocess.Popen(argv, cwd=project_dir, env=env, stdout=subprocess.DEVNULL) as proc:
+        loops = project_dir / LOOPS_DIR
+        wait_for(lambda: loops.is_dir() and any(loops.glob("loop-*.json")), 30, "the loop record")
+        loop_id = next(loops.glob("loop-*.json")).stem
+        wait_for(lambda: _loop_record(project_dir, loop_id)["rounds"], 30, "the first round")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == ExitCode.STOPPED
+    status = json.loads(skill(["status", loop_id, "--json"], env, project_dir).stdout)
+    assert status["state"] == "lost"
+    run_id = status["current_run"]
+    assert json.loads(skill(["status", run_id, "--json"], env, project_dir).stdout)["state"] == "running"
+    stopped = skill(["stop", loop_id, "--grace", "0.5"], env, project_dir)
+    assert stopped.returncode == 0, stopped.stderr
+    assert _loop_record(project_dir, loop_id)["state"] == "stopped"
+    assert json.loads(skill(["status", run_id, "--json"], env, project_dir).stdout)["state"] == "stopped"
