@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "result": ("result", "print a finished run's answer, winner and workspace"),
     "runs": ("runs", "list this project's runs (running / finished / lost)"),
     "stop": ("stop", "stop a run's whole process group (SIGINT, SIGTERM, SIGKILL)"),
+    "loop": (
+        "loop",
+        "build, evaluate (structured), build on the next tasks, until converged",
+    ),
     "criteria": ("criteria", "check, translate or list evaluation criteria"),
     "watch-review": ("watch_review", "announce pending reviews of file changes, one block each"),
     "review": ("review", "show, approve (all or some files) or reject a pending review"),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from massgen_skill.commands._common import add_run_argument, project_dir
+from massgen_skill.evaluate.artefacts import VERDICT_FILE, locate, read_evaluation
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.follow import media, results
 from massgen_skill.follow.results import Found
@@ -24,6 +25,8 @@ Plan and spec runs: the task titles of the plan/spec file (the first 20).
 Media: one line per image, video or audio file in the winner's workspace, `MEDIA: "<path>" <kind> <bytes>`
 (the path JSON-quoted, so spaces survive; the first 50, then `MEDIA_MORE:`); `--json`: `media` as objects
 (path, kind, size), `media_more`, `media_complete`.
+Structured evaluations (`run --structured`): VERDICT:, one SCORE: line per criterion, NEXT_TASK: lines and
+CRITIQUE: (the critique_packet.md path); a missing or invalid verdict.json / next_tasks.json is a WARNING:.
 
 examples:
   massgen-skill result
@@ -93,6 +96,7 @@ def _print_text(data: dict[str, Any], text: str, truncated: bool) -> None:
             "\n".join(f"  - {_value(title)}" for title in tasks["titles"])
             or f"  ({_value(tasks['problem'])})"
         )
+    _print_evaluation(data["evaluation"])
     if data["changed_files"] is not None:
         print(f"CHANGED: {_value(', '.join(data['changed_files']) or '(nothing)')}")
     for warning in data["warnings"]:
@@ -103,6 +107,29 @@ def _print_text(data: dict[str, Any], text: str, truncated: bool) -> None:
         more = f"\n[… truncated; --max-chars or open {key} for all of it]"
         print(f"--- {label} ---")
         print("\n".join(content_lines(text.rstrip("\n"))) + (more if truncated else ""))
+
+
+def _print_evaluation(evaluation: dict[str, Any] | None) -> None:
+    """The structured evaluation's verdict, scores, next tasks and critique path, one value per line."""
+    if not evaluation:
+        return
+    if evaluation["verdict"]:
+        print(f"VERDICT: {_value(evaluation['verdict'])}")
+    for criterion, score in evaluation["scores"].items():
+        print(f"SCORE: {_value(criterion)} {score}")
+    for task in evaluation["next_tasks"]:
+        line = f"[{task['category']}] {task['id']}: {task['description']}"
+        print(f"NEXT_TASK: {_value(line)}")
+    if evaluation["critique_file"]:
+        print(f"CRITIQUE: {_value(evaluation['critique_file'])}")
+
+
+def _evaluation(record: RunRecord | None, found: Found, state: str) -> dict[str, Any] | None:
+    """A structured run's files once it ended (a --log-dir read: when the workspace holds a verdict)."""
+    structured = record.structured if record else locate(found.workspace, VERDICT_FILE) is not None
+    if not structured or state in records.ACTIVE_STATES:
+        return None
+    return read_evaluation(found.workspace).as_dict()
 
 
 def _value(text: str) -> str:
@@ -123,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
     answer, partial = _answer_and_partial(record, found, outcome)
     shown = answer or partial
     text, truncated = results.read_bounded(shown, args.max_chars) if shown else ("", False)
+    evaluation = _evaluation(record, found, state)
     data = {
         "run_id": record.run_id if record else None,
         "state": state,
@@ -142,7 +170,8 @@ def run(args: argparse.Namespace) -> int:
         "tasks": _tasks(found),
         "plan_dir": record.plan_dir if record else None,
         "changed_files": record.changed_files if record else None,
-        "warnings": list(record.warnings) if record else [],
+        "warnings": (list(record.warnings) if record else []) + (evaluation or {}).get("warnings", []),
+        "evaluation": evaluation,
         "reason": outcome.reason if outcome else None,
         "unread_steering": unread_messages(record).as_dict() if record else None,
     }

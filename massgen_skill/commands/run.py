@@ -53,6 +53,7 @@ beside it) once the record exists and massgen has been launched, then exits 0; f
 examples:
   massgen-skill run "Compare three designs for the cache layer"
   massgen-skill run --mode evaluate --criteria criteria.json "Review src/ for race conditions"
+  massgen-skill run --structured --criteria criteria.json --cwd-context ro "Evaluate src/ for the criteria"
   massgen-skill run --dry-run --json -- "--weird task starting with a dash"
   massgen-skill run --no-web --mode plan "Plan the migration to Postgres"
   massgen-skill run --detach "Compare three designs"   # then: massgen-skill wait <RUN_ID> --timeout 600
@@ -122,6 +123,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="USD",
         help="stop the run once massgen's reported cost passes USD (RESULT: over-budget)",
     )
+    parser.add_argument(
+        "--structured",
+        action="store_true",
+        help="evaluate: the team writes verdict.json, next_tasks.json, critique_packet.md (sets evaluate)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
     parser.add_argument(
         "--detach",
@@ -170,7 +176,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
     return RunRequest(
         task=task,
         cwd=cwd,
-        mode=args.mode,
+        mode="evaluate" if args.structured and args.mode == AUTO else args.mode,
         target=args.target,
         cwd_context=args.cwd_context,
         media=args.media,
@@ -193,6 +199,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         dry_run=args.dry_run,
         json=args.json,
         detach=args.detach,
+        structured=args.structured,
         raw_argv=tuple(args.raw_argv),
         max_cost=args.max_cost,
     )

@@ -14,6 +14,7 @@ from massgen_skill import output
 from massgen_skill.commands._common import (
     add_run_argument,
     experiment_status,
+    project_dir,
     resolve,
     seconds,
     seconds_or_zero,
@@ -24,6 +25,8 @@ from massgen_skill.follow.events import RunEvent
 from massgen_skill.follow.progress import LOOK_EVERY, FollowSettings, follow
 from massgen_skill.follow.results import outcome_of
 from massgen_skill.follow.steering import unread_messages
+from massgen_skill.loop import control as loop_control
+from massgen_skill.loop import record as loops
 from massgen_skill.massgen.status import Progress, progress_for
 from massgen_skill.massgen.status import one_line as progress_line
 from massgen_skill.review.gate import ReviewState, review_state_of
@@ -48,6 +51,7 @@ examples:
   massgen-skill status --follow --timeout 900
   massgen-skill status latest --follow --json --timeout 60
   massgen-skill status exp-20261130-011500-ab12cd    # an experiment: cells ok / failed / left
+  massgen-skill status loop-20261130-010203-ab12cd   # a loop: round k of N, the last verdict
 """
 
 
@@ -182,6 +186,8 @@ def _look_state(record: RunRecord) -> tuple[str, Progress]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if loops.is_loop_ref(args.run_ref):
+        return _loop_status(args)
     if is_experiment_ref(args.run_ref):  # `status exp-…`: the experiment's cells
         return experiment_status(args)
     if args.follow:
@@ -193,4 +199,14 @@ def run(args: argparse.Namespace) -> int:
         output.print_json(info)
     else:
         print(render(info))
+    return 0
+
+
+def _loop_status(args: argparse.Namespace) -> int:
+    """`status LOOP`: round k of N, the last verdict, the current run."""
+    found = loop_control.describe(loops.resolve(args.run_ref, project_dir(args)))
+    if args.json:
+        output.print_json(found)
+    else:
+        print(loop_control.render(found))
     return 0

@@ -7,6 +7,8 @@ import argparse
 from massgen_skill.commands._common import add_run_argument, experiment_stop, project_dir, seconds
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.experiment.record import is_experiment_ref
+from massgen_skill.loop import control as loop_control
+from massgen_skill.loop import record as loops
 from massgen_skill.output import print_json, warn
 from massgen_skill.run import records
 from massgen_skill.run.procs import DEFAULT_GRACES, RUN_MARKER, TREE_FILE
@@ -25,6 +27,7 @@ examples:
   massgen-skill stop
   massgen-skill stop 20261125-101500-ab12cd --grace 2
   massgen-skill stop exp-20261130-011500-ab12cd    # an experiment: its running cells, then itself
+  massgen-skill stop loop-20261130-010203-ab12cd   # a loop: its current run, and the loop
 """
 
 
@@ -41,6 +44,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if loops.is_loop_ref(args.run_ref):
+        return _stop_loop(args)
     if is_experiment_ref(args.run_ref):  # `stop exp-…`: the experiment and its running cells
         return experiment_stop(args, max(0.1, args.grace))
     record = records.resolve_run(args.run_ref, project_dir(args))
@@ -65,3 +70,15 @@ def run(args: argparse.Namespace) -> int:
         if result.processes_left:
             print(f"processes left: {', '.join(map(str, result.processes_left))}")
     return int(result.code)
+
+
+def _stop_loop(args: argparse.Namespace) -> int:
+    """`stop LOOP`: stop the loop's current run; the loop ends with it (stopped)."""
+    loop = loops.resolve(args.run_ref, project_dir(args))
+    result, code = loop_control.stop_loop(loop, max(0.1, args.grace))
+    how = f"run {result.run_id}: {result.state} ({result.how})" if result else f"already ended ({loop.state})"
+    if args.json:
+        print_json({"loop_id": loop.loop_id, "how": how, "exit_code": int(code)})
+    else:
+        print(f"{loop.loop_id}: {how}")
+    return int(code)

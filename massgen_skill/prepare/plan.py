@@ -10,9 +10,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from massgen_skill.evaluate.prompt import structured_task
+from massgen_skill.evaluate.workspaces import require_workspaces
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen.config import secret_values
 from massgen_skill.massgen.program import MassgenProgram
@@ -109,6 +111,9 @@ def plan_run(request: RunRequest) -> RunPlan:
         raise readiness.error()
     reading = media.need_for(request.media, request.task)
     media_support = media.check_launch(reading, media.here(readiness.config, request.cwd, os.environ))
+    if request.structured:  # decided on the user's words; massgen gets them inside our contract
+        require_workspaces(readiness.config)
+        request = replace(request, task=structured_task(request.task))
     # Records live at the project root (found from any subfolder); massgen runs where the user is.
     record = records.RunRecord(
         records.new_run_id(),
@@ -124,6 +129,7 @@ def plan_run(request: RunRequest) -> RunPlan:
     try:
         command = build(decision, _options(request, criteria_file, inbox), port.port if port else None)
         _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
+        record.structured = request.structured
         if not request.dry_run:
             _write(record, translated)
     except BaseException:

@@ -42,6 +42,7 @@ class RunRequest:
     dry_run: bool = False
     json: bool = False
     detach: bool = False  # return once massgen is launched; supervision goes on in the background
+    structured: bool = False  # evaluate: the team writes verdict.json, next_tasks.json, critique_packet.md
     raw_argv: tuple[str, ...] = ()  # as typed: the confirmation message repeats it
     max_cost: float | None = None  # USD: stop the run once massgen's reported cost passes it
 
@@ -49,6 +50,8 @@ class RunRequest:
         """Rules between fields that argparse cannot express; one line naming the flag."""
         if self.mode not in EXECUTE_MODES and self.target:
             raise SkillError("--target only applies to --mode execute-plan or execute-spec")
+        if self.structured and self.mode != "evaluate":
+            raise SkillError(f"--structured only applies to --mode evaluate, not --mode {self.mode}")
         if self.timeout is not None and self.timeout <= 0:
             raise SkillError(f"--timeout: expected seconds > 0, got {self.timeout}")
         if self.web_port is not None and not 0 < self.web_port <= MAX_PORT:  # bind() would overflow

@@ -85,6 +85,7 @@ class RunRecord:
     warnings: list[str] = field(default_factory=list)  # e.g. a plan run that wrote no plan file
     detached: bool = False  # `run --detach`: supervised in the background, output in run_dir
     max_cost: float | None = None  # `run --max-cost`: the budget in USD (massgen's own cost estimate)
+    structured: bool = False  # `run --structured`: `result` reads the evaluation files of the winner
 
     @property
     def run_dir(self) -> Path:

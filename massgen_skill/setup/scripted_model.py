@@ -19,7 +19,9 @@ Behaviour, keyed on the request's ``model`` (give every agent its own model name
   ``--write-in workspace`` the agent's own workspace (a made file, such as an image);
 * a request whose last message is a tool result for one of our workflow calls (massgen rejected it) -> the
   other workflow tool;
-* ``never-tool`` mode: every reply is plain text (massgen gives up after its retries: no winner).
+* ``never-tool`` mode: every reply is plain text (massgen gives up after its retries: no winner);
+* ``structured`` mode: the presenter first writes a structured evaluation (``verdict.json``,
+  ``next_tasks.json``, ``critique_packet.md``) at the top of its workspace, one call each.
 
 Replies are SSE chunks (``data: {...}``) ending with a usage chunk and ``data: [DONE]``.
 Every request body is appended to ``--log`` (JSONL) with the decision taken, for debugging.
@@ -39,7 +41,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("normal", "never-tool", "write-file")
+MODES = ("normal", "never-tool", "write-file", "structured")
+# What a `structured` presenter writes (run --structured asks for these; references/evaluate.md).
+STRUCTURED_FILES = (
+    ("verdict.json", '{"schema_version": "1", "verdict": "iterate", "scores": {"E1": 6, "E2": 8}}\n'),
+    (
+        "next_tasks.json",
+        '{"schema_version": "2", "objective": "scripted", "fix_tasks": [{"id": "fix_1",'
+        ' "task_category": "fix", "description": "Show the working", "priority": "high"}],'
+        ' "evolution_tasks": []}\n',
+    ),
+    ("critique_packet.md", "# Critique (scripted)\n\nE1 is met; E2 needs the working shown.\n"),
+)
 WRITE_TOOL = "mcp__filesystem__write_file"
 WORKTREE_REL = ".worktree/ctx_1"
 WRITE_IN = ("worktree", "workspace")
@@ -64,6 +77,7 @@ class ModelState:
     answered: bool = False
     votes: int = 0
     wrote: bool = False
+    structured_written: int = 0
 
 
 @dataclass
@@ -138,6 +152,28 @@ def find_write_dir(body: dict[str, Any]) -> str | None:
     return os.path.join(workspace, WORKTREE_REL) if workspace else None
 
 
+_NO_ANSWERS_YET = "(no answers available yet)"  # massgen 0.1.97's first coordination prompt says so
+
+
+def _fresh_run(body: dict[str, Any]) -> bool:
+    """A first request of a run: no answers yet and nothing said in this conversation."""
+    messages = body.get("messages") or []
+    if any(m.get("role") in ("assistant", "tool") for m in messages):
+        return False
+    return any(_NO_ANSWERS_YET in _message_text(m) for m in messages)
+
+
+def _structured_write(body: dict[str, Any], state: ModelState) -> Decision | None:
+    """The next evaluation file to write at the top of the workspace; None once all are written."""
+    match = _WORKSPACE.search("\n".join(_message_text(m) for m in body.get("messages") or []))
+    if match is None or state.structured_written >= len(STRUCTURED_FILES):
+        return None
+    name, content = STRUCTURED_FILES[state.structured_written]
+    state.structured_written += 1
+    path = os.path.join(match.group(1), name)
+    return Decision("tool", WRITE_TOOL, {"path": path, "content": content}, note="structured write")
+
+
 def last_tool_result_for(body: dict[str, Any]) -> str | None:
     """Name of the tool whose result is the last message (massgen's reply to our call), if any."""
     messages = body.get("messages") or []
@@ -163,6 +199,8 @@ class Brain:
         names = tool_names(body)
         answer = opts.answer_text.format(model=model)
         with self.lock:
+            if _fresh_run(body):  # one server can serve several massgen runs (a loop's rounds)
+                self.states.pop(model, None)
             state = self.states.setdefault(model, ModelState())
             state.requests += 1
             if opts.mode == "never-tool":
@@ -183,6 +221,10 @@ class Brain:
                     note="vote",
                 )
             if "new_answer" in names:
+                if opts.mode == "structured" and WRITE_TOOL in names:
+                    write = _structured_write(body, state)
+                    if write is not None:
+                        return write
                 if opts.mode == "write-file" and WRITE_TOOL in names and not state.wrote:
                     write_dir = find_workspace(body) if opts.write_in == "workspace" else find_write_dir(body)
                     if write_dir:

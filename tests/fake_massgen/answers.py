@@ -175,7 +175,58 @@ def _artifact_files(run: Run) -> dict[str, str]:
             },
             indent=2,
         )
-    return files
+    return {**files, **evaluation_files(run)}
+
+
+def _next_verdict(run: Run) -> str:
+    """The knob's verdicts are used in order, one per structured run in this folder (the last one repeats)."""
+    counter = run.cwd / ".massgen" / "fake_verdicts_used"
+    try:
+        used = int(counter.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        used = 0
+    write_text(counter, str(used + 1))
+    return run.knobs.verdicts[min(used, len(run.knobs.verdicts) - 1)]
+
+
+def evaluation_files(run: Run) -> dict[str, str]:
+    """verdict.json, next_tasks.json and critique_packet.md, when the question asks for them
+    (run --structured) and FAKE_MASSGEN_VERDICTS says what to write."""
+    if not run.knobs.verdicts or "verdict.json" not in (run.args.question or ""):
+        return {}
+    verdict = _next_verdict(run)
+    if verdict == "missing":
+        return {}
+    scores = {"E1": 9, "E2": 8} if verdict == "converged" else {"E1": 4, "E2": 7}
+    tasks = {
+        "schema_version": "2",
+        "objective": "make it complete",
+        "approach_assessment": {"ceiling_status": "ceiling_not_reached", "ceiling_explanation": "room left"},
+        "fix_tasks": [
+            {
+                "id": "fix_1",
+                "task_category": "fix",
+                "description": "Handle the empty input",
+                "priority": "high",
+            }
+        ],
+        "evolution_tasks": [
+            {
+                "id": "evo_1",
+                "task_category": "evolution",
+                "description": "Stream the output",
+                "priority": "medium",
+            }
+        ],
+    }
+    body = {"schema_version": "1", "verdict": verdict, "scores": scores}
+    if verdict == "invalid":
+        body = {"verdict": "maybe", "scores": {"E1": 11}}
+    return {
+        "verdict.json": json.dumps(body, indent=2),
+        "next_tasks.json": json.dumps(tasks, indent=2),
+        "critique_packet.md": f"# Critique\n\nverdict: {verdict}\n",
+    }
 
 
 def write_final(run: Run, winner: str) -> None:

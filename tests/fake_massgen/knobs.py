@@ -18,6 +18,7 @@
 | FAKE_MASSGEN_SETSID_CHILD | unset | path: start a sleeper in its own session (like MCP servers), pid there |
 | FAKE_MASSGEN_ROUND_COST | 0 | USD each agent round adds to status.json's costs (real: LiteLLM's price) |
 | FAKE_MASSGEN_MEDIA_FILES | unset | media files in the winner's workspace (relative paths, one a line) |
+| FAKE_MASSGEN_VERDICTS | unset | per structured run, in order: iterate, converged, invalid, missing |
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+VERDICTS = ("iterate", "converged", "invalid", "missing")
 SCENARIOS = ("success", "all-fail", "timeout", "crash", "hang", "restart", "burst", "review")
 DEFAULT_ANSWER = "FAKE-MASSGEN FINAL ANSWER: 42. (scripted reply from the fake massgen)"
 DEFAULT_REVIEW_FILES = "hello_e2e.txt:?"
@@ -60,6 +62,7 @@ class Knobs:
     setsid_child: str | None
     round_cost: float = 0.0
     media_files: tuple[str, ...] = ()
+    verdicts: tuple[str, ...] = ()
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -130,6 +133,15 @@ def parse_file_changes(raw: str) -> tuple[FileChange, ...]:
     return tuple(changes)
 
 
+def _verdicts(env: dict[str, str]) -> tuple[str, ...]:
+    raw = env.get("FAKE_MASSGEN_VERDICTS") or ""
+    found = tuple(part.strip() for part in raw.split(",") if part.strip())
+    bad = [v for v in found if v not in VERDICTS]
+    if bad:
+        raise KnobError(f"FAKE_MASSGEN_VERDICTS item {bad[0]!r}: expected one of {', '.join(VERDICTS)}")
+    return found
+
+
 def read_knobs(env: dict[str, str] | None = None) -> Knobs:
     env = dict(os.environ) if env is None else env
     scenario = env.get("FAKE_MASSGEN_SCENARIO") or "success"
@@ -155,6 +167,7 @@ def read_knobs(env: dict[str, str] | None = None) -> Knobs:
         setsid_child=env.get("FAKE_MASSGEN_SETSID_CHILD") or None,
         round_cost=_float(env, "FAKE_MASSGEN_ROUND_COST", 0.0),
         media_files=_media_files(env),
+        verdicts=_verdicts(env),
     )
 
 
