@@ -41,6 +41,7 @@ class RunRequest:
     json: bool = False
     detach: bool = False  # return once massgen is launched; supervision goes on in the background
     raw_argv: tuple[str, ...] = ()  # as typed: the confirmation message repeats it
+    continue_run: str | None = None  # `--continue RUN`: the next turn of that run's massgen session
 
     def check(self) -> None:
         """Rules between fields that argparse cannot express; one line naming the flag."""

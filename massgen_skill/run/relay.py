@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.follow import results
-from massgen_skill.massgen import flags, layout, markers
+from massgen_skill.massgen import flags, layout, markers, sessions
 from massgen_skill.massgen.status import progress_for
 from massgen_skill.output import one_line, warn
 from massgen_skill.review import block
@@ -90,6 +90,7 @@ class RunRelay:
         self.review_opened_at = 0.0
         self.roots = claims.RunRoots.before_launch(settings.cwd, settings.env)
         self.unsaved: dict[str, str] = {}  # what could not be written → why (reported before RESULT)
+        self.turn_seen = False  # a follow-up turn: massgen has created its turn_<N> folder
 
     # --- record ---------------------------------------------------------------------------------------
     def save(self) -> None:
@@ -120,6 +121,9 @@ class RunRelay:
             handler(marker.value)
 
     def _on_log_dir(self, value: str) -> None:
+        if self.record.previous_run:
+            warn(f"ignored LOG_DIR {value!r}: a continued session prints none of its own")
+            return
         path = self._abs(value)
         # Only a record saved since our launch can hold a folder that did not exist then (claims.RunRoots).
         since = self.record.created_at - 1.0
@@ -163,6 +167,8 @@ class RunRelay:
         return None
 
     def _on_answer(self, value: str) -> None:
+        if self.record.previous_run:
+            return  # a continued session prints no ANSWER: this one is forged (the turn's files decide)
         path = self._inside_run(value)
         if path is not None and not path.is_file():
             warn(f"ignored ANSWER {value!r}: no such file")  # a torn line, or a claim ahead of the file
@@ -301,6 +307,7 @@ class RunRelay:
             try:
                 event = supervisor.events.get(timeout=0.1)
             except queue.Empty:
+                self._follow_turn()
                 continue
             if event.kind == EXITED:
                 self._drain(supervisor)
@@ -327,20 +334,48 @@ class RunRelay:
             return
         self.on_marker(marker)
 
+    # --- a turn of a continued session (massgen prints no LOG_DIR/STATUS/ANSWER for it) --------------------
+    def _follow_turn(self) -> None:
+        """Relay LOG_DIR and STATUS of a follow-up once massgen has created its turn folder in the session's
+        log folder (a real folder inside it, not a link out)."""
+        root = self._root()
+        if self.turn_seen or not self.record.previous_run or root is None or self.record.turn is None:
+            return
+        turn_dir = root / f"turn_{self.record.turn}"
+        if turn_dir.is_symlink() or not turn_dir.is_dir() or not claims.within(turn_dir, root):
+            return
+        self.turn_seen = True
+        self.record.status_path = str(turn_dir / "attempt_1" / layout.STATUS_FILE)  # as massgen's STATUS
+        self.save()
+        self.emit.line("LOG_DIR", str(turn_dir))
+        self.emit.line("STATUS", self.record.status_path)
+
+    def _saw_log_dir(self, root: Path | None) -> bool:
+        if self.record.previous_run:
+            self._follow_turn()
+            return self.turn_seen
+        return root is not None
+
     def _finish(self, code: int | None, supervisor: Supervisor, before: dict[str, float] | None) -> Outcome:
 
         root = self._root()
-        found = _owned(results.find(root, self.record.winner, self.answer_hint), root) if root else None
+        saw_log_dir = self._saw_log_dir(root)
+        turn = self.record.turn
+        found = None
+        if root and saw_log_dir:
+            found = _owned(results.find(root, self.record.winner, self.answer_hint, turn), root)
+        if root and self.record.turn == 1 and not self.record.previous_run:
+            self.record.massgen_session = sessions.created_session(root)
         if found and found.winner:
             self.record.winner = found.winner
         outcome = decide(
             Evidence(
                 massgen_exit=code,
                 stopped_by_us=self.signal_received is not None,
-                saw_log_dir=root is not None,
+                saw_log_dir=saw_log_dir,
                 answer_exists=bool(found and found.answer_path),
                 error_line=self.error_line,
-                progress=progress_for(root, ended=True) if root else None,
+                progress=progress_for(root, ended=True, turn=turn) if root and saw_log_dir else None,
                 stderr_tail=tuple(supervisor.stderr_tail),
                 web_port=self.record.web_port,
             )

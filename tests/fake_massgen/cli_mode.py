@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -9,7 +10,7 @@ import shutil
 import time
 from pathlib import Path
 
-from fake_massgen import logtree, signals, timeline, workspaces
+from fake_massgen import logtree, sessions, signals, timeline, workspaces
 from fake_massgen.cli import (
     EXIT_CONFIG,
     EXIT_EXECUTION,
@@ -24,6 +25,8 @@ from fake_massgen.cli import (
 from fake_massgen.knobs import agent_ids
 from fake_massgen.runstate import MAX_ATTEMPTS, Cancelled, Crash, Outcome, Paths, Run, TimedOut
 from fake_massgen.textio import now_stamp, write_text
+
+LIST_HINT = "Run 'massgen --list-sessions' to see available sessions"
 
 
 def pick_agents(inv: Invocation, web: bool) -> tuple[list[str], list[str]] | str:
@@ -162,7 +165,10 @@ def _cli_session(run: Run, *, resumed: bool, header_done: bool = False, session_
     if not resumed:
         write_text(Path(".massgen") / ".session_id", session_id)
         logtree.register_session(run, session_id, "running")
-    run.log(f"📝 Created session for single-question mode: {session_id}")
+    if resumed:
+        run.log(f"📚 Using session from CLI: {session_id}")
+    else:
+        run.log(f"📝 Created session for single-question mode: {session_id}")
 
     run.display(f"QUESTION: {run.question}")
     run.display("[Coordination in progress - monitor status.json for real-time updates]")
@@ -278,68 +284,62 @@ def _finish_cli(run: Run, outcome: Outcome, resumed: bool, session_id: str) -> i
     return EXIT_OK
 
 
+def _session_to_continue(args: argparse.Namespace) -> str | None:
+    """--continue: the newest continuable session (massgen prints which); else the --session-id given."""
+    if args.continue_session:
+        found = sessions.most_recent_continuable()
+        if found is None:
+            out("❌ No continuable sessions found (all sessions are empty)")
+            out(LIST_HINT)
+            return None
+        out(f"🔄 Continuing most recent session: {found}")
+        args.session_id = found
+    return args.session_id
+
+
 def run_resumed(inv: Invocation) -> int:
+    """`--session-id ID` / `--continue` as massgen 0.1.97 runs them (see fake_massgen/sessions.py)."""
     args = inv.args
-    if args.continue_session and not args.session_id:
-        try:
-            session_id = (Path(".massgen") / ".session_id").read_text(encoding="utf-8").strip()
-        except OSError:
-            session_id = ""
-        if not session_id:
-            out("❌ No previous session to continue in this directory")
-            return EXIT_CONFIG
-    else:
-        session_id = args.session_id
-    log_dir = _find_session_log_dir(session_id)
-    if log_dir is None:
-        out(f"❌ Session not found: {session_id}")
+    session_id = _session_to_continue(args)
+    if session_id is None:
         return EXIT_CONFIG
+    registered = sessions.entry(session_id)
+    if registered is None:
+        out(f"❌ Session error: Session '{session_id}' not found in registry")
+        out(LIST_HINT)
+        return EXIT_CONFIG
+    log_directory = registered.get("log_directory")
+    log_dir = log_root() / log_directory if log_directory else log_root() / f"log_{now_stamp()}"
+    if log_directory:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        out(f"📚 Loading session: {session_id} (log: {log_directory})")
+    if not args.config and registered.get("config_path"):
+        args.config = registered["config_path"]
+        out(f"📄 Using config from session: {args.config}")
     config, cfg_error = resolve_config(args)
     if cfg_error or config is None:
         err(f"❌ Configuration error: {cfg_error or 'No default configuration found.'}")
         return EXIT_CONFIG
     inv.config = config
-    if not args.question:
-        err("❌ Error: a question is required in automation mode")
-        return EXIT_CONFIG
     picked = pick_agents(inv, web=False)
     if isinstance(picked, str):
         out(picked)
         return EXIT_CONFIG
+    restored = sessions.restore(session_id)
+    if isinstance(restored, str):
+        out(f"❌ Session error: {restored}")
+        out(LIST_HINT)
+        return EXIT_CONFIG
     ids, models = picked
-    turns = sorted(
-        int(p.name.split("_")[1]) for p in log_dir.glob("turn_*") if p.name.split("_")[1].isdigit()
-    )
-    previous = turns[-1] if turns else 0
-    paths = Paths(session_rel=log_dir, turn=previous + 1)
+    paths = Paths(session_rel=log_dir, turn=restored.turns + 1)
     run = Run(inv, web=False, paths=paths, agents=ids, models=models)
-    out(f"🔄 Continuing session: {session_id}")
-    out(f"   Restored {previous} previous turn(s)")
-    out(f"Agents: {', '.join(ids)}")
-    out(f"History: {previous} turn(s)")
-    out(f"Question: {args.question}")
-    out("=" * 60)
-    return _cli_session(run, resumed=True, session_id=session_id)
-
-
-def _find_session_log_dir(session_id: str) -> Path | None:
-    registry = Path.home() / ".massgen" / "sessions.json"
+    out(
+        f"📚 Restored {restored.turns} previous turn(s) ({restored.messages} messages) "
+        f"from session '{session_id}'"
+    )
+    out(f"   Starting turn {restored.turns + 1}")
     try:
-        entry = json.loads(registry.read_text(encoding="utf-8"))["sessions"][session_id]
-        log_dir = Path(entry["log_dir"])
-        if log_dir.is_dir():
-            return _relative_if_possible(log_dir)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    if not (Path(".massgen") / "sessions" / session_id).is_dir():
-        return None
-    stamp = session_id[len("session_") :]
-    candidates = sorted(log_root().glob(f"log_{stamp}_*")) or sorted(log_root().glob("log_*"))
-    return candidates[-1] if candidates else None
-
-
-def _relative_if_possible(path: Path) -> Path:
-    try:
-        return path.relative_to(Path(os.getcwd()))
-    except ValueError:
-        return path
+        return _cli_session(run, resumed=True, session_id=session_id)
+    finally:
+        if not args.no_session_registry:
+            sessions.complete(session_id)  # massgen marks every session it ran completed on the way out
