@@ -95,12 +95,11 @@ def adjusted(request: RunRequest, found: Continuation) -> RunRequest:
             f"--continue cannot be combined with --web: massgen 0.1.97 ignores {flags.SESSION_ID} there",
             ExitCode.USAGE,
         )
+    if request.mode in REVIEWLESS_MODES:  # auto never picks these on its own
+        raise SkillError(
+            f"--continue cannot be combined with --mode {request.mode}: massgen runs it sessionless"
+        )
     return dataclasses.replace(request, cwd=found.cwd, web=False, config=request.config or found.config)
-
-
-def check_mode(mode: str) -> None:
-    if mode in REVIEWLESS_MODES:
-        raise SkillError(f"--continue cannot be combined with --mode {mode}: massgen runs it sessionless")
 
 
 def _first_turn(previous: records.RunRecord, root: Path) -> sessions.SavedTurn:

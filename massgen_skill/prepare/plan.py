@@ -115,8 +115,6 @@ def plan_run(request: RunRequest) -> RunPlan:
     if found is not None:
         request = continuation.adjusted(request, found)
     decision = _decide(request)
-    if found is not None:
-        continuation.check_mode(decision.mode)
     translated = _translated_criteria(request)
     readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
     if not readiness.ready or readiness.program is None:

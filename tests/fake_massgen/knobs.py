@@ -16,11 +16,13 @@
 | FAKE_MASSGEN_REVIEWS | 1 | number of web reviews in sequence in one run |
 | FAKE_MASSGEN_ARGV_LOG | unset | path: append one JSON line per invocation (argv, cwd, pid, pgid, ...) |
 | FAKE_MASSGEN_SETSID_CHILD | unset | path: start a sleeper in its own session (like MCP servers), pid there |
+| FAKE_MASSGEN_SESSION_SECOND | the clock | YYYYmmdd_HHMMSS a new session is named after (one-second ids) |
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 SCENARIOS = ("success", "all-fail", "timeout", "crash", "hang", "restart", "burst", "review")
@@ -56,6 +58,7 @@ class Knobs:
     reviews: int
     argv_log: str | None
     setsid_child: str | None
+    session_second: str | None = None
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -149,4 +152,12 @@ def read_knobs(env: dict[str, str] | None = None) -> Knobs:
         reviews=reviews,
         argv_log=env.get("FAKE_MASSGEN_ARGV_LOG") or None,
         setsid_child=env.get("FAKE_MASSGEN_SETSID_CHILD") or None,
+        session_second=_session_second(env),
     )
+
+
+def _session_second(env: dict[str, str]) -> str | None:
+    raw = env.get("FAKE_MASSGEN_SESSION_SECOND") or None
+    if raw is not None and not re.fullmatch(r"\d{8}_\d{6}", raw):
+        raise KnobError(f"FAKE_MASSGEN_SESSION_SECOND={raw!r}: expected YYYYmmdd_HHMMSS")
+    return raw
