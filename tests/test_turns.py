@@ -52,14 +52,18 @@ def test_follow_up_is_the_next_turn_with_its_own_markers_and_record(fake_massgen
     ]
     lines = relayed(done.stdout)
     assert lines["RUN_ID"] != first["RUN_ID"] and lines["RESULT"] == ["ok"]
-    assert lines["LOG_DIR"] == [str(root / "turn_2")]  # massgen printed none: derived from its turn folder
-    assert lines["STATUS"] == [str(root / "turn_2" / "attempt_1" / "status.json")]
-    answer = Path(lines["ANSWER"][0])
-    assert answer.is_file() and answer.is_relative_to(root / "turn_2")
-    record = load_record(project_dir, lines["RUN_ID"][0])
+    # massgen printed none: its new log folder (named for our session in its start-up log), turn 2 in it
+    turn_dir = Path(lines["LOG_DIR"][0])
     session = "skill_" + first["RUN_ID"][0]
+    assert turn_dir.name == "turn_2" and turn_dir.parent.parent == root.parent and turn_dir.parent != root
+    assert sessions.resumed_session(turn_dir.parent) == session
+    assert lines["STATUS"] == [str(turn_dir / "attempt_1" / "status.json")]
+    answer = Path(lines["ANSWER"][0])
+    assert answer.is_file() and answer.is_relative_to(turn_dir)
+    record = load_record(project_dir, lines["RUN_ID"][0])
     assert (record["turn"], record["session_id"], record["previous_run"]) == (2, session, first["RUN_ID"][0])
-    assert record["first_run"] == first["RUN_ID"][0] and record["log_dir"] == str(root)
+    assert record["first_run"] == first["RUN_ID"][0] and record["log_dir"] == str(turn_dir.parent)
+    assert record["massgen_exit"] == 1  # massgen 0.1.97 exits 1 after every continued turn: still ok
     argv = fake_massgen.read_argv_log()[-1]
     assert [flags.SESSION_ID, session] == argv["argv"][argv["argv"].index(flags.SESSION_ID) :][:2]
     assert flags.WEB not in argv["argv"] and argv["argv"][-1] == FOLLOW_UP
@@ -77,7 +81,7 @@ def test_third_turn_continues_the_same_session(fake_massgen, project_dir):
     third = follow_up(fake_massgen, project_dir, second["RUN_ID"][0][:18], task="And 8 times 9?")
     assert third.returncode == 0, third.stdout + third.stderr
     lines = relayed(third.stdout)
-    assert lines["LOG_DIR"] == [str(Path(first["LOG_DIR"][0]) / "turn_3")]
+    assert Path(lines["LOG_DIR"][0]).name == "turn_3" and lines["RESULT"] == ["ok"]
     record = load_record(project_dir, lines["RUN_ID"][0])
     assert (record["turn"], record["previous_run"], record["first_run"]) == (
         3,
@@ -146,8 +150,8 @@ def test_runs_started_within_one_second_share_massgens_session_but_not_ours(fake
     for run, task in ((a, "Question A"), (b, "Question B")):
         done = follow_up(fake_massgen, project_dir, run["RUN_ID"][0])
         assert done.returncode == 0, done.stdout + done.stderr
-        root = Path(run["LOG_DIR"][0])
-        assert relayed(done.stdout)["LOG_DIR"] == [str(root / "turn_2")]
+        turn_dir = Path(relayed(done.stdout)["LOG_DIR"][0])
+        assert sessions.resumed_session(turn_dir.parent) == "skill_" + run["RUN_ID"][0]
         ours = project_dir / ".massgen/sessions" / ("skill_" + run["RUN_ID"][0])
         assert json.loads((ours / "turn_1/metadata.json").read_text())["task"] == task
     assert len({e["log_directory"] for e in registry(fake_massgen)}) == 3
@@ -227,8 +231,9 @@ def test_a_web_run_is_continued_on_the_cli_path(fake_massgen, project_dir):
     follow = follow_up(fake_massgen, project_dir, "latest")
     assert follow.returncode == 0, follow.stdout + follow.stderr
     lines = relayed(follow.stdout)
-    assert lines["LOG_DIR"] == [str(Path(first["LOG_DIR"][0]) / "turn_2")]
-    assert Path(lines["ANSWER"][0]).is_relative_to(Path(first["LOG_DIR"][0]) / "turn_2")
+    turn_dir = Path(lines["LOG_DIR"][0])
+    assert turn_dir.name == "turn_2" and turn_dir.parent != Path(first["LOG_DIR"][0])
+    assert Path(lines["ANSWER"][0]).is_relative_to(turn_dir) and lines["RESULT"] == ["ok"]
 
 
 # --- damaged records ----------------------------------------------------------------------------------------

@@ -7,8 +7,12 @@ What the real CLI does (massgen/cli/entrypoint.py, massgen/session/):
     `log_directory` = the log folder's name). A web run registers `log_<ts>` instead, once it ends.
   - After each answered turn it saves `<cwd>/.massgen/sessions/<id>/turn_<N>/{answer.txt,metadata.json}`.
   - `--session-id ID` continues a registered session whose storage holds saved turns: the conversation is
-    rebuilt from that storage, logs go to `turn_<N+1>` inside the registered log folder, and no `LOG_DIR:`,
-    `STATUS:` or `ANSWER:` line is printed. An unknown ID, or one without saved turns, exits 1.
+    rebuilt from that storage and no `LOG_DIR:`, `STATUS:` or `ANSWER:` line is printed. It prints
+    `📚 Loading session: ID (log: <registered folder>)`, but logs into a NEW `log_<ts>` folder [obs]: its
+    `turn_1/attempt_1/` holds only the start-up log (`Using session from CLI: ID`), the turn itself is
+    `turn_<N+1>/`. An unknown ID, or one without saved turns, exits 1.
+  - Then, with the turn done and saved, it exits 1 [obs]: its single-question resume unpacks three of the
+    four values `run_question_with_history` returns (`❌ Session error: too many values to unpack …`).
   - `--continue` picks the newest continuable session of the whole user: never used here (racy).
 """
 
@@ -34,7 +38,10 @@ STORAGE_SUBDIR = Path(".massgen") / "sessions"  # under the folder massgen runs 
 TURN_METADATA = "metadata.json"
 SESSION_ID_TIME_FORMAT = "%Y%m%d_%H%M%S"  # massgen's own new session ids: session_<this>
 CREATED_LINE = re.compile(r"Created session for [\w-]+ mode: (\S+)")
-_LOG_PROBE = 1 << 20  # the line comes within the first few KB of massgen.log
+RESUMED_LINE = re.compile(r"Using session from CLI: (\S+)")
+# massgen's `❌ Session error: …` after a continued turn that completed (the ValueError text of its bug).
+RESUME_UNPACK_ERROR = "Session error: too many values to unpack (expected 3)"
+_LOG_PROBE = 1 << 16  # the line comes within the first few KB of massgen.log
 
 
 @dataclass(frozen=True)
@@ -56,19 +63,33 @@ def storage_dir(cwd: Path, session_id: str) -> Path:
     return cwd / STORAGE_SUBDIR / session_id
 
 
-def created_session(log_root: Path) -> str | None:
-    """The session massgen created for the run whose log folder this is (from its own massgen.log)."""
-    turn = log_root / "turn_1"
-    for _, attempt in layout.attempts(turn):
+def _session_in_log(log_root: Path, line: re.Pattern[str]) -> str | None:
+    """The session a run's start-up log (turn_1's massgen.log) names in `line`."""
+    for _, attempt in layout.attempts(log_root / "turn_1"):
         try:
             with open(attempt / layout.MASSGEN_LOG_FILE, encoding="utf-8", errors="replace") as handle:
                 text = handle.read(_LOG_PROBE)
         except OSError:
             continue
-        match = CREATED_LINE.search(text)
+        match = line.search(text)
         if match:
             return match.group(1)
     return None
+
+
+def created_session(log_root: Path) -> str | None:
+    """The session massgen created for the run whose log folder this is (from its own massgen.log)."""
+    return _session_in_log(log_root, CREATED_LINE)
+
+
+def resumed_session(log_root: Path) -> str | None:
+    """The session a continued run's log folder belongs to (massgen logs which one it was given)."""
+    return _session_in_log(log_root, RESUMED_LINE)
+
+
+def completed_despite_exit(massgen_exit: int | None, error_line: str | None, answered: bool) -> bool:
+    """A continued turn massgen answered and saved, then exited 1 on its own unpacking bug."""
+    return massgen_exit == 1 and answered and (error_line or "").startswith(RESUME_UNPACK_ERROR)
 
 
 def saved_turns(cwd: Path, session_id: str) -> list[int]:

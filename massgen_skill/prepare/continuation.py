@@ -5,9 +5,10 @@ massgen's own session ids have one-second resolution, so two runs started within
 registry then names only the later run's log folder, and the same storage folder holds both). A follow-up
 therefore never continues massgen's id: the first follow-up of a run opens a session of our own,
 `skill_<first run id>`, saves that run's turn into its storage from the run's own log folder, and registers
-it with that log folder; massgen then writes the next turn beside the first (`turn_2/…`). Later turns
-continue the same session. Only the newest turn of a session can be continued (a second branch would
-overwrite `turn_<N+1>`). massgen's web UI ignores `--session-id`: follow-ups run on the CLI path.
+it with that log folder. massgen logs each follow-up in a new log folder of its own (`turn_<N+1>/` in it;
+see massgen/sessions.py). Later turns continue the same session. Only the newest turn of a session can be
+continued (massgen continues after the last saved turn, so a second branch would follow the first).
+massgen's web UI ignores `--session-id`: follow-ups run on the CLI path.
 """
 
 from __future__ import annotations
@@ -31,17 +32,13 @@ class Continuation:
     previous: records.RunRecord
     session_id: str
     turn: int  # the turn this follow-up will be
-    log_root: Path  # the first turn's log folder, where massgen writes turn_<turn>
+    log_root: Path  # the continued run's log folder (registered; massgen logs the turn in a new one)
     cwd: Path  # massgen runs where the session is stored
     config: str | None  # the previous turn's --config (massgen's own lookup when it had none)
 
     @property
     def first_run(self) -> str:
         return self.previous.first_run or self.previous.run_id
-
-    @property
-    def turn_dir(self) -> Path:
-        return self.log_root / f"turn_{self.turn}"
 
 
 def _after_dashdash(argv: list[str]) -> str | None:
@@ -82,10 +79,7 @@ def find(ref: str, start: Path) -> Continuation:
         raise _refuse(previous.run_id, f"its log folder {previous.log_dir} is gone or not massgen's")
     turn = (previous.turn or 1) + 1
     session_id = previous.session_id or SESSION_PREFIX + (previous.first_run or previous.run_id)
-    found = Continuation(previous, session_id, turn, root, cwd, _flag_value(previous.argv, flags.CONFIG))
-    if found.turn_dir.exists():
-        raise _refuse(previous.run_id, f"{found.turn_dir} exists already; continue the run that wrote it")
-    return found
+    return Continuation(previous, session_id, turn, root, cwd, _flag_value(previous.argv, flags.CONFIG))
 
 
 def adjusted(request: RunRequest, found: Continuation) -> RunRequest:

@@ -146,7 +146,7 @@ def plan_run(request: RunRequest) -> RunPlan:
 
 def _fill_turn(record: records.RunRecord, found: continuation.Continuation | None) -> None:
     """A new run is turn 1 of the session massgen opens (not the modes massgen runs outside sessions);
-    a follow-up is the next turn of the session it continues, in that session's log folder."""
+    a follow-up is the next turn of the session it continues (in a log folder of its own)."""
     if found is None:
         record.turn = None if record.mode in REVIEWLESS_MODES else 1
         return
@@ -154,7 +154,6 @@ def _fill_turn(record: records.RunRecord, found: continuation.Continuation | Non
     record.session_id = found.session_id
     record.previous_run = found.previous.run_id
     record.first_run = found.first_run
-    record.log_dir = str(found.log_root)
 
 
 def _write(record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None) -> None:

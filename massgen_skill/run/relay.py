@@ -90,7 +90,6 @@ class RunRelay:
         self.review_opened_at = 0.0
         self.roots = claims.RunRoots.before_launch(settings.cwd, settings.env)
         self.unsaved: dict[str, str] = {}  # what could not be written → why (reported before RESULT)
-        self.turn_seen = False  # a follow-up turn: massgen has created its turn_<N> folder
 
     # --- record ---------------------------------------------------------------------------------------
     def save(self) -> None:
@@ -336,46 +335,51 @@ class RunRelay:
 
     # --- a turn of a continued session (massgen prints no LOG_DIR/STATUS/ANSWER for it) --------------------
     def _follow_turn(self) -> None:
-        """Relay LOG_DIR and STATUS of a follow-up once massgen has created its turn folder in the session's
-        log folder (a real folder inside it, not a link out)."""
-        root = self._root()
-        if self.turn_seen or not self.record.previous_run or root is None or self.record.turn is None:
+        """A follow-up's log folder: a new one whose start-up log names this run's session (sessions.py), not
+        recorded by another run, holding the turn folder. Then LOG_DIR/STATUS are relayed for that turn."""
+        if not self.record.previous_run or self.record.log_dir or self.record.turn is None:
             return
-        turn_dir = root / f"turn_{self.record.turn}"
-        if turn_dir.is_symlink() or not turn_dir.is_dir() or not claims.within(turn_dir, root):
-            return
-        self.turn_seen = True
-        self.record.status_path = str(turn_dir / "attempt_1" / layout.STATUS_FILE)  # as massgen's STATUS
-        self.save()
-        self.emit.line("LOG_DIR", str(turn_dir))
-        self.emit.line("STATUS", self.record.status_path)
+        turn = f"turn_{self.record.turn}"
+        for root in self.roots.fresh():
+            if (root / turn).is_dir() and sessions.resumed_session(root) == self.record.session_id:
+                self._claim_turn(root, turn)
+                return
 
-    def _saw_log_dir(self, root: Path | None) -> bool:
-        if self.record.previous_run:
-            self._follow_turn()
-            return self.turn_seen
-        return root is not None
+    def _claim_turn(self, root: Path, turn: str) -> None:
+        others = records.list_records(self.roots.project, written_since=self.record.created_at - 1.0)
+        taken = {claims.resolved(r.log_dir) for r in others if r.log_dir and r.run_id != self.record.run_id}
+        if root in taken:
+            return
+        self.record.log_dir = str(root)
+        self.record.status_path = str(root / turn / "attempt_1" / layout.STATUS_FILE)  # as massgen's STATUS
+        self.record.state = records.RUNNING
+        self.save()
+        self.emit.line("LOG_DIR", str(root / turn))
+        self.emit.line("STATUS", self.record.status_path)
 
     def _finish(self, code: int | None, supervisor: Supervisor, before: dict[str, float] | None) -> Outcome:
 
+        self._follow_turn()
         root = self._root()
-        saw_log_dir = self._saw_log_dir(root)
         turn = self.record.turn
-        found = None
-        if root and saw_log_dir:
-            found = _owned(results.find(root, self.record.winner, self.answer_hint, turn), root)
-        if root and self.record.turn == 1 and not self.record.previous_run:
+        found = _owned(results.find(root, self.record.winner, self.answer_hint, turn), root) if root else None
+        if root and turn == 1 and not self.record.previous_run:
             self.record.massgen_session = sessions.created_session(root)
+        exit_seen = code
+        if self.record.previous_run and sessions.completed_despite_exit(
+            code, self.error_line, bool(found and found.answer_path)
+        ):
+            exit_seen, self.error_line = 0, None  # massgen 0.1.97's bug after a saved turn (sessions.py)
         if found and found.winner:
             self.record.winner = found.winner
         outcome = decide(
             Evidence(
-                massgen_exit=code,
+                massgen_exit=exit_seen,
                 stopped_by_us=self.signal_received is not None,
-                saw_log_dir=saw_log_dir,
+                saw_log_dir=root is not None,
                 answer_exists=bool(found and found.answer_path),
                 error_line=self.error_line,
-                progress=progress_for(root, ended=True, turn=turn) if root and saw_log_dir else None,
+                progress=progress_for(root, ended=True, turn=turn) if root else None,
                 stderr_tail=tuple(supervisor.stderr_tail),
                 web_port=self.record.web_port,
             )

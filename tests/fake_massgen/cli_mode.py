@@ -24,9 +24,10 @@ from fake_massgen.cli import (
 )
 from fake_massgen.knobs import agent_ids
 from fake_massgen.runstate import MAX_ATTEMPTS, Cancelled, Crash, Outcome, Paths, Run, TimedOut
-from fake_massgen.textio import now_stamp, write_text
+from fake_massgen.textio import hms, now_stamp, write_text
 
 LIST_HINT = "Run 'massgen --list-sessions' to see available sessions"
+RESUME_UNPACK_ERROR = "too many values to unpack (expected 3)"
 
 
 def pick_agents(inv: Invocation, web: bool) -> tuple[list[str], list[str]] | str:
@@ -165,9 +166,7 @@ def _cli_session(run: Run, *, resumed: bool, header_done: bool = False, session_
     if not resumed:
         write_text(Path(".massgen") / ".session_id", session_id)
         logtree.register_session(run, session_id, "running")
-    if resumed:
-        run.log(f"📚 Using session from CLI: {session_id}")
-    else:
+    if not resumed:
         run.log(f"📝 Created session for single-question mode: {session_id}")
 
     run.display(f"QUESTION: {run.question}")
@@ -265,7 +264,12 @@ def _finish_cli(run: Run, outcome: Outcome, resumed: bool, session_id: str) -> i
         logtree.write_session_turn(run, session_id, winner, outcome.answer)
     run.display("")
     run.display(f"COMPLETED: {len(run.agent_ids)} agents, {time.time() - run.start:.1f}s total")
-    if winner and turn_answer is not None and not resumed:
+    if resumed:
+        # 0.1.97 unpacks 3 of the 4 values its resumed turn returns: exit 1 after a turn that was saved
+        out(f"❌ Session error: {RESUME_UNPACK_ERROR}")
+        out(LIST_HINT)
+        return EXIT_CONFIG
+    if winner and turn_answer is not None:
         run.marker(f"ANSWER: {Paths.absolute(turn_answer)}")
     if winner and args.output_file:
         target = Path(args.output_file).expanduser()
@@ -309,10 +313,11 @@ def run_resumed(inv: Invocation) -> int:
         out(LIST_HINT)
         return EXIT_CONFIG
     log_directory = registered.get("log_directory")
-    log_dir = log_root() / log_directory if log_directory else log_root() / f"log_{now_stamp()}"
     if log_directory:
-        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_root() / log_directory).mkdir(parents=True, exist_ok=True)
         out(f"📚 Loading session: {session_id} (log: {log_directory})")
+    # ... but 0.1.97 then logs into a new folder: its start-up log in turn_1/attempt_1, the turn in turn_N+1
+    log_dir = log_root() / f"log_{now_stamp()}"
     if not args.config and registered.get("config_path"):
         args.config = registered["config_path"]
         out(f"📄 Using config from session: {args.config}")
@@ -331,6 +336,9 @@ def run_resumed(inv: Invocation) -> int:
         out(LIST_HINT)
         return EXIT_CONFIG
     ids, models = picked
+    startup = Paths(session_rel=log_dir, turn=1).attempt_rel
+    write_execution_metadata(startup, args, config)
+    write_text(startup / "massgen.log", f"{hms()} | INFO     | 📚 Using session from CLI: {session_id}\n")
     paths = Paths(session_rel=log_dir, turn=restored.turns + 1)
     run = Run(inv, web=False, paths=paths, agents=ids, models=models)
     out(
