@@ -17,30 +17,15 @@ from typing import Any
 import pytest
 
 from massgen_skill.massgen import layout, sessions
-from massgen_skill.massgen.private_env import MassgenVenv
 
 from . import harness
-from .netns import NetNS, NsProcess, RunResult
-from .test_through_skill import OK, Skill, answer_text, load_record, relayed
+from .test_through_skill import OK, Skill, answer_text, load_record, relayed, skill
 
 pytestmark = pytest.mark.slow
+FIXTURES = (skill,)  # test_through_skill.py's `skill` fixture, registered here by the import
 
 FIRST = "What is 6 times 7?"
 FOLLOW_UP = "And what is that plus one?"
-
-
-@pytest.fixture
-def skill(
-    project: harness.Project,
-    massgen_venv: MassgenVenv,
-    mg_netns: NetNS,
-    run_in_ns: Callable[..., RunResult],
-    popen_in_ns: Callable[..., NsProcess],
-    mg_env: dict[str, str],
-    request: pytest.FixtureRequest,
-) -> Skill:
-    """Our scripts in the namespace, as test_through_skill.py drives them."""
-    return Skill(project, massgen_venv, mg_netns, run_in_ns, popen_in_ns, mg_env, request.node.nodeid)
 
 
 def _texts(server: harness.LLMServer) -> str:
