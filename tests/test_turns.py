@@ -196,6 +196,17 @@ def test_only_the_newest_turn_can_be_continued(fake_massgen, project_dir):
     assert f"already continued by {second['RUN_ID'][0]}" in one_line_error(done)
 
 
+def test_a_failed_follow_up_is_no_answer_and_the_run_can_be_continued_again(fake_massgen, project_dir):
+    first = first_turn(fake_massgen, project_dir)
+    env = fake_massgen.env(scenario="all-fail")
+    failed = run_skill(["--continue", "latest", FOLLOW_UP], env, project_dir)
+    assert failed.returncode == ExitCode.NO_ANSWER, failed.stdout + failed.stderr  # not massgen's exit 1
+    assert relayed(failed.stdout)["RESULT"] == ["no-answer"]
+    again = follow_up(fake_massgen, project_dir, first["RUN_ID"][0])  # no turn was saved: turn 2 again
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert Path(relayed(again.stdout)["LOG_DIR"][0]).name == "turn_2"
+
+
 @pytest.mark.parametrize("mode", ["plan-and-execute", "execute-plan"])
 def test_modes_massgen_runs_outside_sessions_are_refused(fake_massgen, project_dir, mode):
     first_turn(fake_massgen, project_dir)

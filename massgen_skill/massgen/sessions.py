@@ -87,9 +87,10 @@ def resumed_session(log_root: Path) -> str | None:
     return _session_in_log(log_root, RESUMED_LINE)
 
 
-def completed_despite_exit(massgen_exit: int | None, error_line: str | None, answered: bool) -> bool:
-    """A continued turn massgen answered and saved, then exited 1 on its own unpacking bug."""
-    return massgen_exit == 1 and answered and (error_line or "").startswith(RESUME_UNPACK_ERROR)
+def ended_turn_bug(massgen_exit: int | None, error_line: str | None) -> bool:
+    """massgen's exit 1 after a continued turn had ended (answered and saved, or not): its unpacking bug,
+    not a failure of the turn; the turn's own files say how it went."""
+    return massgen_exit == 1 and (error_line or "").startswith(RESUME_UNPACK_ERROR)
 
 
 def saved_turns(cwd: Path, session_id: str) -> list[int]:

@@ -14,17 +14,18 @@ massgen's web UI ignores `--session-id`: follow-ups run on the CLI path.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError
 from massgen_skill.massgen import flags, layout, sessions
 from massgen_skill.prepare.intent import REVIEWLESS_MODES
 from massgen_skill.prepare.request import RunRequest
 from massgen_skill.run import claims, records
 
 SESSION_PREFIX = "skill_"  # our sessions: skill_<first run id> (massgen's own are session_<time>)
-OK_WORD = "ok"  # the outcome word of a run that produced the team's answer
+OK_WORD = RESULT_WORDS[ExitCode.OK]  # the outcome of a run that produced the team's answer
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def _refuse(run_id: str, why: str, code: ExitCode = ExitCode.REFUSED) -> SkillEr
 
 
 def _check_previous(previous: records.RunRecord) -> None:
+    """A finished run that answered, with a task of its own; newest_turn() then checks no one went on."""
     state = records.effective_state(previous)
     if state in records.ACTIVE_STATES:
         wait = f"massgen-skill wait {previous.run_id}"
@@ -63,18 +65,25 @@ def _check_previous(previous: records.RunRecord) -> None:
         raise _refuse(previous.run_id, f"the run ended {why}, so massgen saved no turn to continue")
     if _after_dashdash(previous.argv) is None:
         raise _refuse(previous.run_id, "the run had no task of its own (execute-plan/-spec)")
-    runs = records.list_records(Path(previous.project_dir))
-    later = [r.run_id for r in runs if r.previous_run == previous.run_id]
-    if later:
-        raise _refuse(previous.run_id, f"already continued by {later[-1]}; continue that run (or `latest`)")
+
+
+def check_newest(previous: records.RunRecord) -> None:
+    """Only the newest turn goes on: massgen continues after the last turn saved in the session, so a second
+    follow-up of one run would follow the first. A follow-up that failed saved no turn and does not count."""
+    for later in records.list_records(Path(previous.project_dir)):
+        going = records.effective_state(later) in records.ACTIVE_STATES or later.outcome == OK_WORD
+        if later.previous_run == previous.run_id and going:
+            why = f"already continued by {later.run_id}; continue that run (or `latest`)"
+            raise _refuse(previous.run_id, why)
 
 
 def find(ref: str, start: Path) -> Continuation:
     """The session and turn a follow-up of run `ref` (id, unique prefix or `latest`) continues."""
     previous = records.resolve_run(ref, start)
     _check_previous(previous)
+    check_newest(previous)
     cwd = Path(previous.cwd or previous.project_dir)
-    root = claims.log_root(previous.log_dir or "", claims.log_bases(cwd, {}))
+    root = claims.log_root(previous.log_dir or "", claims.log_bases(cwd, os.environ))
     if root is None:
         raise _refuse(previous.run_id, f"its log folder {previous.log_dir} is gone or not massgen's")
     turn = (previous.turn or 1) + 1

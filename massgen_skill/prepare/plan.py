@@ -134,14 +134,27 @@ def plan_run(request: RunRequest) -> RunPlan:
         _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
         _fill_turn(record, found)
         if not request.dry_run:
-            if found is not None:
-                continuation.open_session(found, Path.home())
-            _write(record, translated)
+            _write_turn(record, translated, found)
     except BaseException:
         if port and port.reservation:
             port.reservation.release()
         raise
     return RunPlan(request, decision, command, readiness.program, record, port, found)
+
+
+def _write_turn(
+    record: records.RunRecord,
+    translated: dict[str, list[dict[str, str]]] | None,
+    found: continuation.Continuation | None,
+) -> None:
+    """Write the run; a follow-up claims its turn under the continued run's lock (of two, one goes on)."""
+    if found is None:
+        _write(record, translated)
+        return
+    with records.locked(Path(found.previous.project_dir), found.previous.run_id):
+        continuation.check_newest(found.previous)
+        continuation.open_session(found, Path.home())
+        _write(record, translated)
 
 
 def _fill_turn(record: records.RunRecord, found: continuation.Continuation | None) -> None:
@@ -192,7 +205,17 @@ def _fill_record(
 
 def _notes(plan: RunPlan) -> tuple[str, ...]:
     port_note = (plan.port.note,) if plan.port and plan.port.note else ()
-    return (*plan.decision.reasons, *plan.command.notes, *port_note)
+    return (*plan.decision.reasons, *plan.command.notes, *port_note, *_turn_note(plan))
+
+
+def _turn_note(plan: RunPlan) -> tuple[str, ...]:
+    found = plan.continuation
+    if found is None:
+        return ()
+    return (
+        f"turn {found.turn} of session {found.session_id} (continues {found.previous.run_id}); "
+        "CLI path: massgen's web UI cannot continue a session",
+    )
 
 
 def _dry_run(plan: RunPlan) -> int:

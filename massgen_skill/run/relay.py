@@ -366,10 +366,8 @@ class RunRelay:
         if root and turn == 1 and not self.record.previous_run:
             self.record.massgen_session = sessions.created_session(root)
         exit_seen = code
-        if self.record.previous_run and sessions.completed_despite_exit(
-            code, self.error_line, bool(found and found.answer_path)
-        ):
-            exit_seen, self.error_line = 0, None  # massgen 0.1.97's bug after a saved turn (sessions.py)
+        if self.record.previous_run and sessions.ended_turn_bug(code, self.error_line):
+            exit_seen, self.error_line = 0, None  # massgen 0.1.97's bug after every continued turn
         if found and found.winner:
             self.record.winner = found.winner
         outcome = decide(
