@@ -55,7 +55,7 @@ def _refuse(run_id: str, why: str, code: ExitCode = ExitCode.REFUSED) -> SkillEr
 
 
 def _check_previous(previous: records.RunRecord) -> None:
-    """A finished run that answered, with a task of its own; newest_turn() then checks no one went on."""
+    """A finished run that answered, with a task of its own (check_newest: and no one went on from it)."""
     state = records.effective_state(previous)
     if state in records.ACTIVE_STATES:
         wait = f"massgen-skill wait {previous.run_id}"
