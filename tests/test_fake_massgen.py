@@ -466,15 +466,24 @@ def test_stream_events_puts_json_on_stdout_and_markers_on_stderr(
 def test_resumed_session_writes_next_turn_without_log_dir_marker(
     fake_massgen: FakeMassgen, project_dir: Path
 ) -> None:
+    """As 0.1.97 does it: the turn goes to turn_2 of a NEW log folder (whose turn_1 holds only the start-up
+    log naming the session), is saved in the session's storage, and then massgen exits 1 on its own bug."""
     first_run = run(fake_massgen, project_dir, "--automation", QUESTION)
     log_dir = log_dir_of(first_run.stdout)
+    session = (project_dir / ".massgen/.session_id").read_text()
     res = run(fake_massgen, project_dir, "--automation", "--continue", "And 7 times 8?")
-    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.returncode == 1, res.stdout + res.stderr
     assert not any(line.startswith(("LOG_DIR:", "STATUS:", "ANSWER:")) for line in lines(res.stdout))
     assert first(res.stdout, "QUESTION: ") == "QUESTION: And 7 times 8?" and first(res.stdout, "COMPLETED: ")
-    assert (log_dir / "turn_2/attempt_1/final/agent_a/answer.txt").is_file()
+    assert "❌ Session error: too many values to unpack (expected 3)" in lines(res.stdout)
+    assert "Starting turn 2" in res.stdout and not (log_dir / "turn_2").exists()
+    (new,) = [p for p in log_dir.parent.iterdir() if p != log_dir]
+    assert (new / "turn_2/attempt_1/final/agent_a/answer.txt").is_file()
+    assert f"Using session from CLI: {session}" in (new / "turn_1/attempt_1/massgen.log").read_text()
+    assert (project_dir / ".massgen/sessions" / session / "turn_2/answer.txt").is_file()
     missing = run(fake_massgen, project_dir, "--automation", "--session-id", "session_nope", "q")
     assert missing.returncode == 1
+    assert "❌ Session error: Session 'session_nope' not found in registry" in missing.stdout
 
 
 # ---------------------------------------------------------------------------------------- other CLI outcomes

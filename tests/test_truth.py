@@ -210,7 +210,7 @@ def test_a_run_started_in_a_subfolder_is_found_from_anywhere_in_the_project(
         assert [r["run_id"] for r in listed] == [run_id], where
         assert skill(["result", run_id], env, where).returncode == 0
     table = skill(["runs"], env, project_dir).stdout.splitlines()
-    assert table[0].split() == ["RUN_ID", "STARTED", "STATE", "OUTCOME", "MODE", "FOLDER"]
+    assert table[0].split() == ["RUN_ID", "TURN", "STARTED", "STATE", "OUTCOME", "MODE", "FOLDER"]
     assert table[1].startswith(run_id) and table[1].endswith("src/deep")
     assert table[1].index("finished") == table[0].index("STATE")  # columns line up under their headers
 

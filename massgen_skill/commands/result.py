@@ -81,6 +81,9 @@ def _print_text(data: dict[str, Any], text: str, truncated: bool) -> None:
     for key in ("winner", "answer_path", "partial_answer", "workspace", "plan_file", "spec_file", "plan_dir"):
         if data[key]:
             print(f"{key.upper()}: {_value(data[key])}")
+    if data.get("previous_run"):
+        session = _value(data["session_id"] or "?")
+        print(f"TURN: {data['turn']} (session {session}, after {data['previous_run']})")
     for item in data["media"]:
         print(f"MEDIA: {_value(media.media_line(item['path'], item['kind'], item['size']))}")
     if data["media_more"] or not data["media_complete"]:
@@ -144,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
     hint_text = (record.answer_path or record.partial_answer) if record else None
     hint = Path(hint_text) if hint_text else None
     # No log dir: massgen never printed LOG_DIR; the run's outcome still says why.
-    found = results.find(log_dir, record.winner if record else None, hint) if log_dir else results.NOTHING
+    winner, turn = (record.winner, record.turn) if record else (None, None)
+    found = results.find(log_dir, winner, hint, turn) if log_dir else results.NOTHING
     state = records.effective_state(record) if record else records.FINISHED
     outcome = results.outcome_of(record, state) if record else None
     answer, partial = _answer_and_partial(record, found, outcome)
@@ -174,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         "evaluation": evaluation,
         "reason": outcome.reason if outcome else None,
         "unread_steering": unread_messages(record).as_dict() if record else None,
+        **(record.session_info() if record else {}),
     }
     if args.json:
         print_json(data)

@@ -59,6 +59,12 @@ examples:
   massgen-skill run --detach "Compare three designs"   # then: massgen-skill wait <RUN_ID> --timeout 600
   massgen-skill run --max-cost 0.50 "Compare three designs"   # stopped once it costs more than $0.50
   massgen-skill run --dry-run --media image "A poster for the spring fair"   # refused without a media key
+  massgen-skill run --continue latest "Now make the second design cheaper"   # the session's next turn
+
+--continue RUN (a run id, a unique prefix or `latest`): the next turn of that run's massgen session, as a
+run of its own (own RUN_ID, record, outcome); LOG_DIR/STATUS/ANSWER point into turn_<N+1> of the new log
+folder massgen opens for it. Always on the CLI path (massgen's web UI cannot continue a session); only the newest
+turn of a session, and only a run that ended ok, can be continued.
 
 exit codes:
 {exit_code_table()}
@@ -134,6 +140,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="return once massgen is launched (prints RUN_ID and RUN_DIR); then `wait RUN_ID`",
     )
+    parser.add_argument(
+        "--continue",
+        dest="continue_run",
+        metavar="RUN",
+        help="ask a follow-up: the next turn of RUN's session (an id, a unique prefix or 'latest')",
+    )
     parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
 
 
@@ -202,6 +214,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         structured=args.structured,
         raw_argv=tuple(args.raw_argv),
         max_cost=args.max_cost,
+        continue_run=_given(args.continue_run, "--continue"),
     )
 
 

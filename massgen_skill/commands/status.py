@@ -75,7 +75,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _look(record: RunRecord) -> tuple[str, Progress, ReviewState]:
     """The run's state and progress now, a decided review counted as decided."""
     state = effective_state(record)
-    progress = progress_for(Path(record.log_dir) if record.log_dir else None, state not in ACTIVE_STATES)
+    log_dir = Path(record.log_dir) if record.log_dir else None
+    progress = progress_for(log_dir, state not in ACTIVE_STATES, record.turn)
     review = review_state_of(record.log_dir)  # status.json keeps review_pending after the decision
     progress = replace(progress, review_pending=progress.review_pending and not review.decided)
     state = RUNNING if state == REVIEW_PENDING and review.decided else state  # the relay may lag the file
@@ -113,6 +114,7 @@ def describe(record: RunRecord) -> dict[str, Any]:
         "budget": _budget(record, progress),
         "review": review.as_dict(),
         "unread_steering": unread_messages(record).as_dict(),
+        **record.session_info(),
     }
 
 
@@ -126,6 +128,9 @@ def render(info: dict[str, Any]) -> str:
     shown = info["outcome"] and info["outcome"] != info["state"]  # not "lost (lost)", "stopped (stopped)"
     lines = [f"run {info['run_id']}: {info['state']}" + (f" ({info['outcome']})" if shown else "")]
     lines.append(f"  log dir: {_value(info['log_dir'] or '(not yet)')}")
+    if info["previous_run"]:
+        session = _value(info["session_id"] or "?")
+        lines.append(f"  turn {info['turn']} of session {session}, after {info['previous_run']}")
     lines.append(f"  progress: {progress_line(Progress(**{**progress, 'agents': ()}))}")
     for agent in progress["agents"]:
         extra = f" voted for {agent['voted_for']}" if agent["voted_for"] else ""

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_agents(record: records.RunRecord, agents: list[str]) -> None:
     """Unknown agent ids are an error when the run's status.json lists its agents; else only a warning."""
-    progress = progress_for(Path(record.log_dir) if record.log_dir else None)
+    progress = progress_for(Path(record.log_dir) if record.log_dir else None, turn=record.turn)
     known = [a.agent_id for a in progress.agents]
     if not known:
         warn("agent ids not checked: the run lists no agents yet")

@@ -35,20 +35,20 @@ class Found:
 NOTHING = Found(None, None, None, None, None)  # a run without a log dir left nothing
 
 
-def _winner_from_status(root: Path) -> str | None:
-    path = layout.newest_status_file(root)
+def _winner_from_status(root: Path, turn: int | None) -> str | None:
+    path = layout.newest_status_file(root, turn)
     data, _ = read_json(path) if path else (None, None)
     results = data.get("results") if isinstance(data, dict) else None
     winner = results.get("winner") if isinstance(results, dict) else None
     return winner if isinstance(winner, str) else None
 
 
-def _candidate_final_dirs(root: Path, winner: str | None) -> list[Path]:
+def _candidate_final_dirs(root: Path, winner: str | None, turn: int | None) -> list[Path]:
     """final/<agent>/ folders, best first: the turn-level copy (CLI), then the newest attempt's."""
-    turn = layout.newest_turn(root)
-    if turn is None:
+    folder = layout.newest_turn(root, turn)
+    if folder is None:
         return []
-    folders = [turn] + [attempt for _, attempt in reversed(layout.attempts(turn))]
+    folders = [folder] + [attempt for _, attempt in reversed(layout.attempts(folder))]
     found: list[Path] = []
     for folder in folders:
         dirs = layout.final_dirs(folder)
@@ -56,27 +56,30 @@ def _candidate_final_dirs(root: Path, winner: str | None) -> list[Path]:
     return found
 
 
-def find(root: Path, winner: str | None = None, answer_hint: Path | None = None) -> Found:
-    """Everything a finished (or finishing) run left. `answer_hint` is massgen's own `ANSWER:` path."""
+def find(
+    root: Path, winner: str | None = None, answer_hint: Path | None = None, turn: int | None = None
+) -> Found:
+    """Everything a finished (or finishing) run left. `answer_hint` is massgen's own `ANSWER:` path;
+    `turn`: the session turn the run wrote (None: the newest turn)."""
     root = layout.session_root(root)
-    status_winner = _winner_from_status(root)
+    status_winner = _winner_from_status(root, turn)
     winner = winner or status_winner
-    finals = _candidate_final_dirs(root, winner)
+    finals = _candidate_final_dirs(root, winner, turn)
     if winner and not finals and winner != status_winner:
         # No final/<winner>/: a WINNER line forged by text in the answer preview (after a forged COMPLETED),
         # or a stale one. massgen's own files decide: status.json's winner, else whoever has a final dir.
-        fallback = _candidate_final_dirs(root, status_winner)
+        fallback = _candidate_final_dirs(root, status_winner, turn)
         if fallback or status_winner:
             winner, finals = status_winner, fallback
     answer = None
-    if answer_hint and has_content(answer_hint) and layout.inside(answer_hint, root):
+    turn_dir = layout.newest_turn(root, turn)
+    if answer_hint and has_content(answer_hint) and layout.inside(answer_hint, turn_dir or root):
         answer = answer_hint
     answer = answer or next(
         (d / layout.ANSWER_FILE for d in finals if has_content(d / layout.ANSWER_FILE)), None
     )
-    turn = layout.newest_turn(root)
-    if answer is None and turn is not None and has_content(turn / layout.ANSWER_FILE):
-        answer = turn / layout.ANSWER_FILE  # web mode writes the turn's answer here (0 bytes: no answer)
+    if answer is None and turn_dir is not None and has_content(turn_dir / layout.ANSWER_FILE):
+        answer = turn_dir / layout.ANSWER_FILE  # web mode writes the turn's answer here (0 bytes: no answer)
     if winner is None and answer is not None and answer.parent.parent.name == layout.FINAL_DIR:
         winner = answer.parent.name
     workspace = next((d / layout.WORKSPACE_DIR for d in finals if (d / layout.WORKSPACE_DIR).is_dir()), None)
@@ -154,13 +157,13 @@ def evidence_of(record: records.RunRecord) -> Evidence:
     """What a reader can still see of an ended run: its files and what the record kept of massgen."""
     root = Path(record.log_dir) if record.log_dir else None
     hint = Path(record.answer_path) if record.answer_path else None
-    found = find(root, record.winner, hint) if root else None
+    found = find(root, record.winner, hint, record.turn) if root else None
     return Evidence(
         massgen_exit=record.massgen_exit,
         stopped_by_us=record.state == records.STOPPED,
         saw_log_dir=root is not None,
         answer_exists=bool(found and found.answer_path),
-        progress=progress_for(root, ended=True) if root else None,
+        progress=progress_for(root, ended=True, turn=record.turn) if root else None,
         stderr_tail=stderr_tail(record.stderr_log),
     )
 

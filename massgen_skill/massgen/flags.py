@@ -27,6 +27,7 @@ QUICK = "--quick"
 SINGLE_AGENT = "--single-agent"
 OUTPUT_FILE = "--output-file"
 INBOX_DIR = "--inbox-dir"
+SESSION_ID = "--session-id"  # continue a registered session (CLI path only; see massgen/sessions.py)
 LIST_BACKENDS = "--list-backends"
 QUICKSTART = "--quickstart"
 HEADLESS = "--headless"

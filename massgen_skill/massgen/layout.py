@@ -81,22 +81,23 @@ def attempts(turn_dir: Path) -> list[tuple[int, Path]]:
     return _numbered(turn_dir, _ATTEMPT)
 
 
-def newest_turn(root: Path) -> Path | None:
-    found = turns(root)
+def newest_turn(root: Path, turn: int | None = None) -> Path | None:
+    """The newest turn folder, or turn `turn` of a session (a later turn goes into the same log folder)."""
+    found = [(n, p) for n, p in turns(root) if turn is None or n == turn]
     return found[-1][1] if found else None
 
 
-def newest_attempt(root: Path) -> Path | None:
-    """The newest attempt of the newest turn: after a restart the printed STATUS path is stale."""
-    turn = newest_turn(root)
-    found = attempts(turn) if turn else []
+def newest_attempt(root: Path, turn: int | None = None) -> Path | None:
+    """The newest attempt of the (newest) turn: after a restart the printed STATUS path is stale."""
+    folder = newest_turn(root, turn)
+    found = attempts(folder) if folder else []
     return found[-1][1] if found else None
 
 
-def newest_status_file(root: Path) -> Path | None:
+def newest_status_file(root: Path, turn: int | None = None) -> Path | None:
     """status.json of the newest attempt that has one (it appears ~14 s after launch)."""
-    turn = newest_turn(root)
-    for _, attempt in reversed(attempts(turn) if turn else []):
+    folder = newest_turn(root, turn)
+    for _, attempt in reversed(attempts(folder) if folder else []):
         if (attempt / STATUS_FILE).is_file():
             return attempt / STATUS_FILE
     return None

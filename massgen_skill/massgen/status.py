@@ -131,14 +131,15 @@ def summarise(data: Any, path: Path | None) -> Progress:
     )
 
 
-def progress_for(log_dir: Path | None, ended: bool = False) -> Progress:
+def progress_for(log_dir: Path | None, ended: bool = False, turn: int | None = None) -> Progress:
     """Progress of the newest attempt of a run (session root or attempt dir). `ended`: the run is over, so a
-    missing file will never come (massgen writes no status.json when its agents fail within ~2 s)."""
+    missing file will never come (massgen writes no status.json when its agents fail within ~2 s).
+    `turn`: the session turn the run wrote (None: the newest)."""
     if log_dir is None:
         if ended:
             return Progress(None, problem="no LOG_DIR: massgen ended before printing one")
         return Progress(None, problem="no LOG_DIR yet (massgen takes ~15 s to start)")
-    path = layout.newest_status_file(layout.session_root(log_dir))
+    path = layout.newest_status_file(layout.session_root(log_dir), turn)
     if path is None:
         if ended:
             return Progress(None, problem="no status.json: massgen wrote none (the run ended within ~2 s)")

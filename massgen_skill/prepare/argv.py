@@ -43,6 +43,7 @@ class RunOptions:
     single_agent: str | None = None  # "" = the flag alone (massgen picks the agent)
     output_file: str | None = None
     inbox_dir: str | None = None  # CLI mode only: lets `steer` reach the team
+    session_id: str | None = None  # continue this registered massgen session (CLI mode only)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def _job_flags(decision: Decision, options: RunOptions) -> list[tuple[str, str |
         (flags.PERSONAS, options.personas),
         (flags.COORDINATION_MODE, options.coordination_mode),
         (flags.OUTPUT_FILE, options.output_file),
+        (flags.SESSION_ID, options.session_id),
     ]
     pairs.extend((flag, str(value)) for flag, value in optional if value is not None)
     if options.quick:

@@ -19,10 +19,17 @@ from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen.config import secret_values
 from massgen_skill.massgen.program import MassgenProgram
 from massgen_skill.output import PROG, info, print_json, warn
-from massgen_skill.prepare import criteria, media
+from massgen_skill.prepare import continuation, criteria, media
 from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build, shape
 from massgen_skill.prepare.checks import launch_checks
-from massgen_skill.prepare.intent import Decision, Request, confirmation_message, decide, require_confirmation
+from massgen_skill.prepare.intent import (
+    REVIEWLESS_MODES,
+    Decision,
+    Request,
+    confirmation_message,
+    decide,
+    require_confirmation,
+)
 from massgen_skill.prepare.ports import PortChoice, choose
 from massgen_skill.prepare.request import RunRequest
 from massgen_skill.prepare.task import check_task
@@ -45,6 +52,7 @@ class RunPlan:
     record: records.RunRecord
     port: PortChoice | None  # web runs only
     media: media.Support | None = None  # a media task: the providers its team can use
+    continuation: continuation.Continuation | None = None  # `--continue`: the session and turn
 
 
 def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]] | None:
@@ -54,7 +62,9 @@ def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]]
     return criteria.translate(criteria.load_criteria(request.criteria))
 
 
-def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) -> RunOptions:
+def _options(
+    request: RunRequest, criteria_file: str | None, inbox: str | None, session_id: str | None = None
+) -> RunOptions:
     config = request.config
     if config and not config.startswith("@"):  # `@examples/…` is massgen's own name, not a path
         config = str(Path(config).resolve())
@@ -74,6 +84,7 @@ def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) 
         single_agent=request.single_agent,
         output_file=str(request.output_file.resolve()) if request.output_file else None,
         inbox_dir=inbox,
+        session_id=session_id,
     )
 
 
@@ -104,6 +115,9 @@ def _decide(request: RunRequest) -> Decision:
 def plan_run(request: RunRequest) -> RunPlan:
     """Every check a real run makes, dry run or not; then the port, the argv (built once) and the record.
     Nothing is written before every check has passed, and a dry run writes nothing at all."""
+    found = continuation.find(request.continue_run, request.cwd) if request.continue_run else None
+    if found is not None:
+        request = continuation.adjusted(request, found)
     decision = _decide(request)
     translated = _translated_criteria(request)
     readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
@@ -123,20 +137,50 @@ def plan_run(request: RunRequest) -> RunPlan:
         max_cost=request.max_cost,
     )
     criteria_file = str(record.run_dir / criteria.TRANSLATED_NAME) if translated else None
-    how = shape(decision, _options(request, criteria_file, None))  # checks the task and every flag
+    session_id = found.session_id if found else None
+    how = shape(decision, _options(request, criteria_file, None, session_id))  # checks the task, every flag
     inbox = None if how.web else str(record.run_dir / INBOX_NAME)
     port = choose(request.web_port, reserve=not request.dry_run) if how.web else None
     try:
-        command = build(decision, _options(request, criteria_file, inbox), port.port if port else None)
+        options = _options(request, criteria_file, inbox, session_id)
+        command = build(decision, options, port.port if port else None)
         _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
         record.structured = request.structured
+        _fill_turn(record, found)
         if not request.dry_run:
-            _write(record, translated)
+            _write_turn(record, translated, found)
     except BaseException:
         if port and port.reservation:
             port.reservation.release()
         raise
-    return RunPlan(request, decision, command, readiness.program, record, port, media_support)
+    return RunPlan(request, decision, command, readiness.program, record, port, media_support, found)
+
+
+def _write_turn(
+    record: records.RunRecord,
+    translated: dict[str, list[dict[str, str]]] | None,
+    found: continuation.Continuation | None,
+) -> None:
+    """Write the run; a follow-up claims its turn under the continued run's lock (of two, one goes on)."""
+    if found is None:
+        _write(record, translated)
+        return
+    with records.locked(Path(found.previous.project_dir), found.previous.run_id):
+        continuation.check_newest(found.previous)
+        continuation.open_session(found, Path.home())
+        _write(record, translated)
+
+
+def _fill_turn(record: records.RunRecord, found: continuation.Continuation | None) -> None:
+    """A new run is turn 1 of the session massgen opens (not the modes massgen runs outside sessions);
+    a follow-up is the next turn of the session it continues (in a log folder of its own)."""
+    if found is None:
+        record.turn = None if record.mode in REVIEWLESS_MODES else 1
+        return
+    record.turn = found.turn
+    record.session_id = found.session_id
+    record.previous_run = found.previous.run_id
+    record.first_run = found.first_run
 
 
 def _write(record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None) -> None:
@@ -176,7 +220,17 @@ def _fill_record(
 def _notes(plan: RunPlan) -> tuple[str, ...]:
     port_note = (plan.port.note,) if plan.port and plan.port.note else ()
     media_note = (plan.media.note(),) if plan.media else ()
-    return (*plan.decision.reasons, *media_note, *plan.command.notes, *port_note)
+    return (*plan.decision.reasons, *media_note, *plan.command.notes, *port_note, *_turn_note(plan))
+
+
+def _turn_note(plan: RunPlan) -> tuple[str, ...]:
+    found = plan.continuation
+    if found is None:
+        return ()
+    return (
+        f"turn {found.turn} of session {found.session_id} (continues {found.previous.run_id}); "
+        "CLI path: massgen's web UI cannot continue a session",
+    )
 
 
 def _dry_run(plan: RunPlan) -> int:
@@ -201,6 +255,7 @@ def _dry_run(plan: RunPlan) -> int:
                 "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],
                 "warnings": list(command.warnings),
                 "media": plan.media.as_dict() if plan.media else None,
+                **_turn_json(plan),
             }
         )
     else:
@@ -210,6 +265,13 @@ def _dry_run(plan: RunPlan) -> int:
             warn(warning)
         print(command.shell(program), flush=True)
     return int(ExitCode.OK)
+
+
+def _turn_json(plan: RunPlan) -> dict[str, object]:
+    found = plan.continuation
+    if found is None:
+        return {}
+    return {"continues": found.previous.run_id, "session_id": found.session_id, "turn": found.turn}
 
 
 def execute(plan: RunPlan, on_started: Callable[[], None] | None = None) -> int:

@@ -45,6 +45,7 @@ class RunRequest:
     structured: bool = False  # evaluate: the team writes verdict.json, next_tasks.json, critique_packet.md
     raw_argv: tuple[str, ...] = ()  # as typed: the confirmation message repeats it
     max_cost: float | None = None  # USD: stop the run once massgen's reported cost passes it
+    continue_run: str | None = None  # `--continue RUN`: the next turn of that run's massgen session
 
     def check(self) -> None:
         """Rules between fields that argparse cannot express; one line naming the flag."""

@@ -79,6 +79,12 @@ class RunRoots:
         others = {real for path in taken if (real := resolved(path)) is not None}
         return None if root in others else root
 
+    def fresh(self) -> list[Path]:
+        """Log folders created since the launch (a continued session prints no LOG_DIR: we look)."""
+        return sorted(
+            p for p in _children(self.bases) if p not in self.existing and layout.is_session_root(p)
+        )
+
     def plan_path(self, claimed: Path) -> Path | None:
         """A plan or spec folder claim, resolved, when it lies in the project's `.massgen/plans/`."""
         return resolved(claimed) if within(claimed, plans_root(self.project)) else None

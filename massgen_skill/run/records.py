@@ -86,6 +86,12 @@ class RunRecord:
     detached: bool = False  # `run --detach`: supervised in the background, output in run_dir
     max_cost: float | None = None  # `run --max-cost`: the budget in USD (massgen's own cost estimate)
     structured: bool = False  # `run --structured`: `result` reads the evaluation files of the winner
+    # Sessions (`run --continue`): massgen writes turn N+1 of a session into the first turn's log folder.
+    turn: int | None = None  # massgen's turn_<N> this run wrote (None: the newest, as in older records)
+    session_id: str | None = None  # the session this turn belongs to (follow-ups: the one we continue)
+    massgen_session: str | None = None  # the session massgen itself created (first turns, from its log)
+    previous_run: str | None = None  # the run this one continues
+    first_run: str | None = None  # the session's first run: `runs` groups turns under it
 
     @property
     def run_dir(self) -> Path:
@@ -97,6 +103,15 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def session_info(self) -> dict[str, Any]:
+        """Which session and turn this run is (`status`, `result` and `runs` report the same keys)."""
+        return {
+            "turn": self.turn,
+            "session_id": self.session_id or self.massgen_session,
+            "previous_run": self.previous_run,
+            "first_run": self.first_run or self.run_id,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
@@ -338,6 +353,7 @@ def _wrongly_typed(record: RunRecord) -> list[str]:
 
 _PID_FIELDS = ("wrapper_pid", "pid", "pgid")
 _TIME_FIELDS = ("created_at", "ended_at")
+_MAX_TURN = 1_000_000
 _MAX_TIME = 1e11  # seconds since 1970 (year ~5000): time.localtime and friends accept it
 
 
@@ -350,7 +366,10 @@ def _impossible(record: RunRecord) -> list[str]:
     ]
     codes = {int(code) for code in ExitCode}
     bad += [f for f in ("exit_code",) if record.exit_code is not None and record.exit_code not in codes]
-    return bad
+    bad += ["turn"] if record.turn is not None and not 0 < record.turn < _MAX_TURN else []
+    # Run ids name record files: one from a hand-edited record must not lead out of skill_runs/.
+    links = ("previous_run", "first_run")
+    return bad + [f for f in links if (ref := getattr(record, f)) is not None and not _RUN_ID.fullmatch(ref)]
 
 
 def list_records(project_dir: Path, written_since: float | None = None) -> list[RunRecord]:

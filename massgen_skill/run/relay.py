@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.follow import media, results
 from massgen_skill.follow.progress import LOOK_EVERY, ProgressLine, compact
-from massgen_skill.massgen import flags, layout, markers
+from massgen_skill.massgen import flags, layout, markers, sessions
 from massgen_skill.massgen.status import progress_for
 from massgen_skill.output import one_line, warn
 from massgen_skill.review import block
@@ -131,6 +131,9 @@ class RunRelay:
             handler(marker.value)
 
     def _on_log_dir(self, value: str) -> None:
+        if self.record.previous_run:
+            warn(f"ignored LOG_DIR {value!r}: a continued session prints none of its own")
+            return
         path = self._abs(value)
         # Only a record saved since our launch can hold a folder that did not exist then (claims.RunRoots).
         since = self.record.created_at - 1.0
@@ -174,6 +177,8 @@ class RunRelay:
         return None
 
     def _on_answer(self, value: str) -> None:
+        if self.record.previous_run:
+            return  # a continued session prints no ANSWER: this one is forged (the turn's files decide)
         path = self._inside_run(value)
         if path is not None and not path.is_file():
             warn(f"ignored ANSWER {value!r}: no such file")  # a torn line, or a claim ahead of the file
@@ -334,6 +339,7 @@ class RunRelay:
             try:
                 event = supervisor.events.get(timeout=0.1)
             except queue.Empty:
+                self._follow_turn()
                 continue
             if event.kind == EXITED:
                 if self.line is not None:
@@ -362,18 +368,49 @@ class RunRelay:
             return
         self.on_marker(marker)
 
+    # --- a turn of a continued session (massgen prints no LOG_DIR/STATUS/ANSWER for it) --------------------
+    def _follow_turn(self) -> None:
+        """A follow-up's log folder: a new one whose start-up log names this run's session (sessions.py), not
+        recorded by another run, holding the turn folder. Then LOG_DIR/STATUS are relayed for that turn."""
+        if not self.record.previous_run or self.record.log_dir or self.record.turn is None:
+            return
+        turn = f"turn_{self.record.turn}"
+        for root in self.roots.fresh():
+            if (root / turn).is_dir() and sessions.resumed_session(root) == self.record.session_id:
+                self._claim_turn(root, turn)
+                return
+
+    def _claim_turn(self, root: Path, turn: str) -> None:
+        others = records.list_records(self.roots.project, written_since=self.record.created_at - 1.0)
+        taken = {claims.resolved(r.log_dir) for r in others if r.log_dir and r.run_id != self.record.run_id}
+        if root in taken:
+            return
+        self.record.log_dir = str(root)
+        self.record.status_path = str(root / turn / "attempt_1" / layout.STATUS_FILE)  # as massgen's STATUS
+        self.record.state = records.RUNNING
+        self.save()
+        self.emit.line("LOG_DIR", str(root / turn))
+        self.emit.line("STATUS", self.record.status_path)
+
     def _finish(self, code: int | None, supervisor: Supervisor, before: dict[str, float] | None) -> Outcome:
 
+        self._follow_turn()
         root = self._root()
-        found = _owned(results.find(root, self.record.winner, self.answer_hint), root) if root else None
+        turn = self.record.turn
+        found = _owned(results.find(root, self.record.winner, self.answer_hint, turn), root) if root else None
+        if root and turn == 1 and not self.record.previous_run:
+            self.record.massgen_session = sessions.created_session(root)
+        exit_seen = code
+        if self.record.previous_run and sessions.ended_turn_bug(code, self.error_line):
+            exit_seen, self.error_line = 0, None  # massgen 0.1.97's bug after every continued turn
         if found and found.winner:
             self.record.winner = found.winner
-        progress = progress_for(root, ended=True) if root else None
+        progress = progress_for(root, ended=True, turn=turn) if root else None
         if self.over_budget is not None and root and progress and found and not found.answer_path:
             found = _owned(dataclasses.replace(found, answer_path=results.best_so_far(root, progress)), root)
         outcome = decide(
             Evidence(
-                massgen_exit=code,
+                massgen_exit=exit_seen,
                 stopped_by_us=self.signal_received is not None,
                 saw_log_dir=root is not None,
                 answer_exists=bool(found and found.answer_path),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -9,7 +10,7 @@ import shutil
 import time
 from pathlib import Path
 
-from fake_massgen import logtree, signals, timeline, workspaces
+from fake_massgen import logtree, sessions, signals, timeline, workspaces
 from fake_massgen.cli import (
     EXIT_CONFIG,
     EXIT_EXECUTION,
@@ -23,7 +24,10 @@ from fake_massgen.cli import (
 )
 from fake_massgen.knobs import agent_ids
 from fake_massgen.runstate import MAX_ATTEMPTS, Cancelled, Crash, Outcome, Paths, Run, TimedOut
-from fake_massgen.textio import now_stamp, write_text
+from fake_massgen.textio import hms, now_stamp, write_text
+
+LIST_HINT = "Run 'massgen --list-sessions' to see available sessions"
+RESUME_UNPACK_ERROR = "too many values to unpack (expected 3)"
 
 
 def pick_agents(inv: Invocation, web: bool) -> tuple[list[str], list[str]] | str:
@@ -162,7 +166,8 @@ def _cli_session(run: Run, *, resumed: bool, header_done: bool = False, session_
     if not resumed:
         write_text(Path(".massgen") / ".session_id", session_id)
         logtree.register_session(run, session_id, "running")
-    run.log(f"📝 Created session for single-question mode: {session_id}")
+    if not resumed:
+        run.log(f"📝 Created session for single-question mode: {session_id}")
 
     run.display(f"QUESTION: {run.question}")
     run.display("[Coordination in progress - monitor status.json for real-time updates]")
@@ -259,7 +264,12 @@ def _finish_cli(run: Run, outcome: Outcome, resumed: bool, session_id: str) -> i
         logtree.write_session_turn(run, session_id, winner, outcome.answer)
     run.display("")
     run.display(f"COMPLETED: {len(run.agent_ids)} agents, {time.time() - run.start:.1f}s total")
-    if winner and turn_answer is not None and not resumed:
+    if resumed:
+        # 0.1.97 unpacks 3 of the 4 values its resumed turn returns: exit 1 after a turn that was saved
+        out(f"❌ Session error: {RESUME_UNPACK_ERROR}")
+        out(LIST_HINT)
+        return EXIT_CONFIG
+    if winner and turn_answer is not None:
         run.marker(f"ANSWER: {Paths.absolute(turn_answer)}")
     if winner and args.output_file:
         target = Path(args.output_file).expanduser()
@@ -278,68 +288,66 @@ def _finish_cli(run: Run, outcome: Outcome, resumed: bool, session_id: str) -> i
     return EXIT_OK
 
 
+def _session_to_continue(args: argparse.Namespace) -> str | None:
+    """--continue: the newest continuable session (massgen prints which); else the --session-id given."""
+    if args.continue_session:
+        found = sessions.most_recent_continuable()
+        if found is None:
+            out("❌ No continuable sessions found (all sessions are empty)")
+            out(LIST_HINT)
+            return None
+        out(f"🔄 Continuing most recent session: {found}")
+        args.session_id = found
+    return args.session_id
+
+
 def run_resumed(inv: Invocation) -> int:
+    """`--session-id ID` / `--continue` as massgen 0.1.97 runs them (see fake_massgen/sessions.py)."""
     args = inv.args
-    if args.continue_session and not args.session_id:
-        try:
-            session_id = (Path(".massgen") / ".session_id").read_text(encoding="utf-8").strip()
-        except OSError:
-            session_id = ""
-        if not session_id:
-            out("❌ No previous session to continue in this directory")
-            return EXIT_CONFIG
-    else:
-        session_id = args.session_id
-    log_dir = _find_session_log_dir(session_id)
-    if log_dir is None:
-        out(f"❌ Session not found: {session_id}")
+    session_id = _session_to_continue(args)
+    if session_id is None:
         return EXIT_CONFIG
+    registered = sessions.entry(session_id)
+    if registered is None:
+        out(f"❌ Session error: Session '{session_id}' not found in registry")
+        out(LIST_HINT)
+        return EXIT_CONFIG
+    log_directory = registered.get("log_directory")
+    if log_directory:
+        (log_root() / log_directory).mkdir(parents=True, exist_ok=True)
+        out(f"📚 Loading session: {session_id} (log: {log_directory})")
+    # ... but 0.1.97 then logs into a new folder: its start-up log in turn_1/attempt_1, the turn in turn_N+1
+    log_dir = log_root() / f"log_{now_stamp()}"
+    if not args.config and registered.get("config_path"):
+        args.config = registered["config_path"]
+        out(f"📄 Using config from session: {args.config}")
     config, cfg_error = resolve_config(args)
     if cfg_error or config is None:
         err(f"❌ Configuration error: {cfg_error or 'No default configuration found.'}")
         return EXIT_CONFIG
     inv.config = config
-    if not args.question:
-        err("❌ Error: a question is required in automation mode")
-        return EXIT_CONFIG
     picked = pick_agents(inv, web=False)
     if isinstance(picked, str):
         out(picked)
         return EXIT_CONFIG
+    restored = sessions.restore(session_id)
+    if isinstance(restored, str):
+        out(f"❌ Session error: {restored}")
+        out(LIST_HINT)
+        return EXIT_CONFIG
     ids, models = picked
-    turns = sorted(
-        int(p.name.split("_")[1]) for p in log_dir.glob("turn_*") if p.name.split("_")[1].isdigit()
-    )
-    previous = turns[-1] if turns else 0
-    paths = Paths(session_rel=log_dir, turn=previous + 1)
+    startup = Paths(session_rel=log_dir, turn=1).attempt_rel
+    write_execution_metadata(startup, args, config)
+    write_text(startup / "massgen.log", f"{hms()} | INFO     | 📚 Using session from CLI: {session_id}\n")
+    paths = Paths(session_rel=log_dir, turn=restored.turns + 1)
     run = Run(inv, web=False, paths=paths, agents=ids, models=models)
-    out(f"🔄 Continuing session: {session_id}")
-    out(f"   Restored {previous} previous turn(s)")
-    out(f"Agents: {', '.join(ids)}")
-    out(f"History: {previous} turn(s)")
-    out(f"Question: {args.question}")
-    out("=" * 60)
-    return _cli_session(run, resumed=True, session_id=session_id)
-
-
-def _find_session_log_dir(session_id: str) -> Path | None:
-    registry = Path.home() / ".massgen" / "sessions.json"
+    out(
+        f"📚 Restored {restored.turns} previous turn(s) ({restored.messages} messages) "
+        f"from session '{session_id}'"
+    )
+    out(f"   Starting turn {restored.turns + 1}")
     try:
-        entry = json.loads(registry.read_text(encoding="utf-8"))["sessions"][session_id]
-        log_dir = Path(entry["log_dir"])
-        if log_dir.is_dir():
-            return _relative_if_possible(log_dir)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    if not (Path(".massgen") / "sessions" / session_id).is_dir():
-        return None
-    stamp = session_id[len("session_") :]
-    candidates = sorted(log_root().glob(f"log_{stamp}_*")) or sorted(log_root().glob("log_*"))
-    return candidates[-1] if candidates else None
-
-
-def _relative_if_possible(path: Path) -> Path:
-    try:
-        return path.relative_to(Path(os.getcwd()))
-    except ValueError:
-        return path
+        return _cli_session(run, resumed=True, session_id=session_id)
+    finally:
+        if not args.no_session_registry:
+            sessions.complete(session_id)  # massgen marks every session it ran completed on the way out

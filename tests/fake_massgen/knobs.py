@@ -19,11 +19,13 @@
 | FAKE_MASSGEN_ROUND_COST | 0 | USD each agent round adds to status.json's costs (real: LiteLLM's price) |
 | FAKE_MASSGEN_MEDIA_FILES | unset | media files in the winner's workspace (relative paths, one a line) |
 | FAKE_MASSGEN_VERDICTS | unset | per structured run, in order: iterate, converged, invalid, missing |
+| FAKE_MASSGEN_SESSION_SECOND | the clock | YYYYmmdd_HHMMSS a new session is named after (one-second ids) |
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 VERDICTS = ("iterate", "converged", "invalid", "missing")
@@ -63,6 +65,7 @@ class Knobs:
     round_cost: float = 0.0
     media_files: tuple[str, ...] = ()
     verdicts: tuple[str, ...] = ()
+    session_second: str | None = None
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -168,6 +171,7 @@ def read_knobs(env: dict[str, str] | None = None) -> Knobs:
         round_cost=_float(env, "FAKE_MASSGEN_ROUND_COST", 0.0),
         media_files=_media_files(env),
         verdicts=_verdicts(env),
+        session_second=_session_second(env),
     )
 
 
@@ -177,3 +181,10 @@ def _media_files(env: dict[str, str]) -> tuple[str, ...]:
         if path.startswith("/") or ".." in path.split("/"):
             raise KnobError(f"FAKE_MASSGEN_MEDIA_FILES {path!r}: expected a path inside the workspace")
     return paths
+
+
+def _session_second(env: dict[str, str]) -> str | None:
+    raw = env.get("FAKE_MASSGEN_SESSION_SECOND") or None
+    if raw is not None and not re.fullmatch(r"\d{8}_\d{6}", raw):
+        raise KnobError(f"FAKE_MASSGEN_SESSION_SECOND={raw!r}: expected YYYYmmdd_HHMMSS")
+    return raw

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+from fake_massgen import sessions
 from fake_massgen.runstate import Paths, Run
 from fake_massgen.status import StatusFile
-from fake_massgen.textio import iso_now, write_json, write_json_atomic, write_text
+from fake_massgen.textio import iso_now, write_json, write_text
 
 
 def save_coordination_logs(run: Run, winner: str | None) -> None:
@@ -152,35 +152,16 @@ def _write_metrics(run: Run, winner: str | None, st: StatusFile, now: float) -> 
 
 
 def register_session(run: Run, session_id: str, status: str) -> None:
-    """~/.massgen/sessions.json (not with --no-session-registry). The entry format is the fake's own."""
+    """~/.massgen/sessions.json as massgen keeps it (not with --no-session-registry): registered with the log
+    folder's name when the session starts, marked completed when it ends."""
     if run.args.no_session_registry:
         return
-    registry = Path.home() / ".massgen" / "sessions.json"
-    registry.parent.mkdir(parents=True, exist_ok=True)
-    # massgen locks the registry (sessions.json.lock): concurrent runs must not share a half-written one
-    with open(registry.with_name("sessions.json.lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _update_registry(run, registry, session_id, status)
-
-
-def _update_registry(run: Run, registry: Path, session_id: str, status: str) -> None:
-    try:
-        data = json.loads(registry.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or not isinstance(data.get("sessions"), dict):
-            raise ValueError
-    except (OSError, ValueError):
-        data = {"sessions": {}}
-    entry = data["sessions"].setdefault(session_id, {"session_id": session_id, "created_at": iso_now()})
-    entry.update(
-        {
-            "log_dir": str(Paths.absolute(run.paths.session_rel)),
-            "working_directory": str(run.cwd),
-            "question": run.args.question,
-            "status": status,
-            "updated_at": iso_now(),
-        }
-    )
-    write_json_atomic(registry, data)
+    if status == "completed":
+        sessions.complete(session_id)
+        return
+    config = run.inv.config
+    config_path = str(config.path) if config and config.path else None
+    sessions.register(session_id, run.paths.session_rel.name, config_path)
 
 
 def write_plan_dir(run: Run, plan_dir: Path, plan_id: str, winner: str) -> None:

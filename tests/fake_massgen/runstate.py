@@ -231,4 +231,5 @@ class Run:
         return list(self.knobs.review_files) if self.writable_context else []
 
     def new_session_id(self) -> str:
-        return "session_" + self.paths.session_rel.name[len("log_") :][:15]
+        """massgen's `session_<YYYYmmdd_HHMMSS>`: the clock's second (or the knob's)."""
+        return "session_" + (self.knobs.session_second or self.paths.session_rel.name[len("log_") :][:15])
