@@ -6,16 +6,21 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
+from typing import TypeVar
 
 from massgen_skill.commands._common import positive_int, seconds
 from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError, exit_code_table
 from massgen_skill.massgen import flags
+from massgen_skill.prepare.argv import JobFlags
 from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
 from massgen_skill.prepare.plan import RunPlan, execute, plan_run
 from massgen_skill.prepare.request import DEFAULT_STOP_GRACE, RunRequest
 from massgen_skill.run.detach import detach, output_path
 from massgen_skill.run.relay import Emitter
+
+T = TypeVar("T")
 
 RESULT_CHOICES = "|".join(RESULT_WORDS.values())
 
@@ -78,12 +83,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     web = parser.add_mutually_exclusive_group()
     web.add_argument("--web", dest="web", action="store_true", default=None, help="force the web UI")
     web.add_argument("--no-web", dest="web", action="store_false", help="CLI path, no web UI, no review gate")
-    parser.add_argument(
-        "--web-port",
-        type=int,
-        metavar="PORT",
-        help=f"web UI port (default {flags.DEFAULT_WEB_PORT} when free, else a free one)",
-    )
+    port = f"web UI port (default {flags.DEFAULT_WEB_PORT} when free, else a free one)"
+    parser.add_argument("--web-port", type=int, metavar="PORT", help=port)
     parser.add_argument("--timeout", type=int, metavar="SECONDS", help="massgen orchestrator time limit")
     parser.add_argument("--quick", action="store_true", help="one answer each, no final presentation")
     parser.add_argument("--personas", choices=flags.PERSONAS_CHOICES)
@@ -94,19 +95,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--coordination-mode", choices=flags.COORDINATION_MODE_CHOICES)
     parser.add_argument("--single-agent", nargs="?", const="", metavar="ID", help="one agent only")
     parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
-    parser.add_argument(
-        "--stop-grace",
-        type=seconds,
-        default=DEFAULT_STOP_GRACE,
-        metavar="S",
-        help=f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})",
-    )
+    grace = f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})"
+    parser.add_argument("--stop-grace", type=seconds, default=DEFAULT_STOP_GRACE, metavar="S", help=grace)
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
-    parser.add_argument(
-        "--detach",
-        action="store_true",
-        help="return once massgen is launched (prints RUN_ID and RUN_DIR); then `wait RUN_ID`",
-    )
+    detach = "return once massgen is launched (prints RUN_ID and RUN_DIR); then `wait RUN_ID`"
+    parser.add_argument("--detach", action="store_true", help=detach)
     parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
 
 
@@ -144,33 +137,25 @@ def _path(value: str | None, flag: str) -> Path | None:
     return Path(value) if _given(value, flag) is not None else None
 
 
+def _from_args(kind: type[T], args: argparse.Namespace, **given: object) -> T:
+    """`kind` filled from the arguments of the same name (a flag's dest is its field's name), plus `given`."""
+    named = {
+        f.name: getattr(args, f.name) for f in fields(kind) if f.name not in given and hasattr(args, f.name)
+    }
+    return kind(**named, **given)  # the dataclass checks the names and the count
+
+
 def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
     """The typed request the core works from: the Namespace stops here."""
-    return RunRequest(
+    return _from_args(
+        RunRequest,
+        args,
         task=task,
         cwd=cwd,
-        mode=args.mode,
-        target=args.target,
-        cwd_context=args.cwd_context,
         criteria=_path(args.criteria, "--criteria"),
-        preset=args.preset,
         config=_given(args.config, "--config"),
-        web=args.web,
-        web_port=args.web_port,
-        timeout=args.timeout,
-        quick=args.quick,
-        personas=args.personas,
-        plan_depth=args.plan_depth,
-        plan_thoroughness=args.plan_thoroughness,
-        plan_steps=args.plan_steps,
-        plan_chunks=args.plan_chunks,
-        coordination_mode=args.coordination_mode,
-        single_agent=args.single_agent,
+        job=_from_args(JobFlags, args),
         output_file=_path(args.output_file, "--output-file"),
-        stop_grace=args.stop_grace,
-        dry_run=args.dry_run,
-        json=args.json,
-        detach=args.detach,
         raw_argv=tuple(args.raw_argv),
     )
 

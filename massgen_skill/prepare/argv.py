@@ -25,14 +25,11 @@ _CWD_VALUES = {"ro": "ro", "rw": "rw"}
 
 
 @dataclass(frozen=True)
-class RunOptions:
-    """Everything about a run that is not the task or the mode."""
+class JobFlags:
+    """The optional massgen flags that shape the job, each one field: the request holds them, argv reads them.
+    Field names are the `run` flags' argparse names (`--plan-depth` → `plan_depth`)."""
 
-    task: str = ""
-    config: str | None = None
-    criteria_file: str | None = None  # the translated, massgen-safe file
-    web: bool | None = None  # None: web UI unless something needs the CLI path
-    orchestrator_timeout: int | None = None
+    timeout: int | None = None  # massgen's orchestrator time limit, seconds
     quick: bool = False
     personas: str | None = None
     plan_depth: str | None = None
@@ -41,6 +38,17 @@ class RunOptions:
     plan_chunks: int | None = None
     coordination_mode: str | None = None
     single_agent: str | None = None  # "" = the flag alone (massgen picks the agent)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything about a run that is not the mode: the job flags plus what the plan prepared."""
+
+    task: str = ""
+    config: str | None = None
+    criteria_file: str | None = None  # the translated, massgen-safe file
+    web: bool | None = None  # None: web UI unless something needs the CLI path
+    job: JobFlags = JobFlags()
     output_file: str | None = None
     inbox_dir: str | None = None  # CLI mode only: lets `steer` reach the team
 
@@ -72,21 +80,22 @@ def _job_flags(decision: Decision, options: RunOptions) -> list[tuple[str, str |
         pairs.append((flags.EVAL_CRITERIA, options.criteria_file))
     elif decision.preset:
         pairs.append((flags.CRITERIA_PRESET, decision.preset))
+    job = options.job
     optional: list[tuple[str, object]] = [
-        (flags.ORCHESTRATOR_TIMEOUT, options.orchestrator_timeout),
-        (flags.PLAN_DEPTH, options.plan_depth),
-        (flags.PLAN_THOROUGHNESS, options.plan_thoroughness),
-        (flags.PLAN_STEPS, options.plan_steps),
-        (flags.PLAN_CHUNKS, options.plan_chunks),
-        (flags.PERSONAS, options.personas),
-        (flags.COORDINATION_MODE, options.coordination_mode),
+        (flags.ORCHESTRATOR_TIMEOUT, job.timeout),
+        (flags.PLAN_DEPTH, job.plan_depth),
+        (flags.PLAN_THOROUGHNESS, job.plan_thoroughness),
+        (flags.PLAN_STEPS, job.plan_steps),
+        (flags.PLAN_CHUNKS, job.plan_chunks),
+        (flags.PERSONAS, job.personas),
+        (flags.COORDINATION_MODE, job.coordination_mode),
         (flags.OUTPUT_FILE, options.output_file),
     ]
     pairs.extend((flag, str(value)) for flag, value in optional if value is not None)
-    if options.quick:
+    if job.quick:
         pairs.append((flags.QUICK, None))
-    if options.single_agent is not None:
-        pairs.append((flags.SINGLE_AGENT, options.single_agent or None))
+    if job.single_agent is not None:
+        pairs.append((flags.SINGLE_AGENT, job.single_agent or None))
     return pairs
 
 
@@ -101,16 +110,16 @@ def _check_task(decision: Decision, task: str) -> None:
         raise SkillError(f"a task is required for mode {decision.mode} (give it as the last argument)")
 
 
-def _check_combinations(options: RunOptions) -> None:
+def _check_combinations(job: JobFlags) -> None:
     """Pairs massgen 0.1.97 parses but then refuses with exit 2 (`validate_mode_flag_combinations`)."""
-    if options.coordination_mode != "decomposition":
+    if job.coordination_mode != "decomposition":
         return
-    if options.personas not in (None, "off"):
+    if job.personas not in (None, "off"):
         raise SkillError(
-            f"{flags.PERSONAS} {options.personas} needs {flags.COORDINATION_MODE} parallel: "
+            f"{flags.PERSONAS} {job.personas} needs {flags.COORDINATION_MODE} parallel: "
             "massgen refuses it with decomposition"
         )
-    if options.single_agent is not None:
+    if job.single_agent is not None:
         raise SkillError(
             f"{flags.SINGLE_AGENT} cannot be combined with {flags.COORDINATION_MODE} decomposition: "
             "decomposition needs several agents (massgen refuses the pair)"
@@ -130,7 +139,7 @@ class Shape:
 def shape(decision: Decision, options: RunOptions) -> Shape:
     """Check the task and flag combinations, then decide web vs CLI and say why."""
     _check_task(decision, options.task)
-    _check_combinations(options)
+    _check_combinations(options.job)
     cli_only = _cli_only(_job_flags(decision, options))
     if options.web is True and cli_only:
         raise SkillError(

@@ -54,23 +54,8 @@ def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) 
     config = request.config
     if config and not config.startswith("@"):  # `@examples/…` is massgen's own name, not a path
         config = str(Path(config).resolve())
-    return RunOptions(
-        task=request.task,
-        config=config,
-        criteria_file=criteria_file,
-        web=request.web,
-        orchestrator_timeout=request.timeout,
-        quick=request.quick,
-        personas=request.personas,
-        plan_depth=request.plan_depth,
-        plan_thoroughness=request.plan_thoroughness,
-        plan_steps=request.plan_steps,
-        plan_chunks=request.plan_chunks,
-        coordination_mode=request.coordination_mode,
-        single_agent=request.single_agent,
-        output_file=str(request.output_file.resolve()) if request.output_file else None,
-        inbox_dir=inbox,
-    )
+    output = str(request.output_file.resolve()) if request.output_file else None
+    return RunOptions(request.task, config, criteria_file, request.web, request.job, output, inbox)
 
 
 def _decide(request: RunRequest) -> Decision:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from massgen_skill.exitcodes import SkillError
 from massgen_skill.massgen import flags
+from massgen_skill.prepare.argv import JobFlags
 from massgen_skill.prepare.intent import AUTO, EXECUTE_MODES
 from massgen_skill.run.launcher import DEFAULT_GRACES
 
@@ -26,15 +27,7 @@ class RunRequest:
     config: str | None = None  # a path or massgen's `@examples/…` name
     web: bool | None = None  # None: web UI unless a flag needs the CLI path
     web_port: int | None = None  # None: the default port if free, else a free one
-    timeout: int | None = None  # massgen's orchestrator time limit, seconds
-    quick: bool = False
-    personas: str | None = None
-    plan_depth: str | None = None
-    plan_thoroughness: str | None = None
-    plan_steps: int | None = None
-    plan_chunks: int | None = None
-    coordination_mode: str | None = None
-    single_agent: str | None = None  # "" = the flag alone (massgen picks the agent)
+    job: JobFlags = field(default_factory=JobFlags)
     output_file: Path | None = None
     stop_grace: float = DEFAULT_STOP_GRACE
     dry_run: bool = False
@@ -46,7 +39,7 @@ class RunRequest:
         """Rules between fields that argparse cannot express; one line naming the flag."""
         if self.mode not in EXECUTE_MODES and self.target:
             raise SkillError("--target only applies to --mode execute-plan or execute-spec")
-        if self.timeout is not None and self.timeout <= 0:
-            raise SkillError(f"--timeout: expected seconds > 0, got {self.timeout}")
+        if self.job.timeout is not None and self.job.timeout <= 0:
+            raise SkillError(f"--timeout: expected seconds > 0, got {self.job.timeout}")
         if self.web_port is not None and not 0 < self.web_port <= MAX_PORT:  # bind() would overflow
             raise SkillError(f"{flags.WEB_PORT} {self.web_port}: not a TCP port (1-{MAX_PORT})")
