@@ -14,6 +14,7 @@ from massgen_skill.commands._common import positive_int, seconds
 from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError, exit_code_table
 from massgen_skill.massgen import flags
 from massgen_skill.prepare.argv import JobFlags
+from massgen_skill.prepare.extra import EXTRA
 from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
 from massgen_skill.prepare.plan import RunPlan, execute, plan_run
 from massgen_skill.prepare.request import DEFAULT_STOP_GRACE, RunRequest
@@ -21,6 +22,9 @@ from massgen_skill.run.detach import detach, output_path
 from massgen_skill.run.relay import Emitter
 
 T = TypeVar("T")
+
+# Flags whose value may start with "-" (`--extra --debug`): cli.py glues the value on before parsing.
+GLUED_FLAGS = (EXTRA,)
 
 RESULT_CHOICES = "|".join(RESULT_WORDS.values())
 
@@ -54,6 +58,7 @@ examples:
   massgen-skill run --dry-run --json -- "--weird task starting with a dash"
   massgen-skill run --no-web --mode plan "Plan the migration to Postgres"
   massgen-skill run --detach "Compare three designs"   # then: massgen-skill wait <RUN_ID> --timeout 600
+  massgen-skill run --dry-run --extra "--debug --fast" "Compare three designs"
 
 exit codes:
 {exit_code_table()}
@@ -95,6 +100,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--coordination-mode", choices=flags.COORDINATION_MODE_CHOICES)
     parser.add_argument("--single-agent", nargs="?", const="", metavar="ID", help="one agent only")
     parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
+    extra = "more massgen flags as one shell string, checked before launch (see references/control.md)"
+    parser.add_argument(EXTRA, default="", metavar="ARGS", help=extra)
     grace = f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})"
     parser.add_argument("--stop-grace", type=seconds, default=DEFAULT_STOP_GRACE, metavar="S", help=grace)
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")

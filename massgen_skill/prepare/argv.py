@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from massgen_skill.exitcodes import SkillError
 from massgen_skill.massgen import flags
+from massgen_skill.massgen.parser_flags import WEB_GLOBAL
+from massgen_skill.prepare.extra import ExtraFlag
 from massgen_skill.prepare.intent import EXECUTE_MODES, Decision
 
 _MODE_FLAGS = {
@@ -51,6 +53,7 @@ class RunOptions:
     job: JobFlags = JobFlags()
     output_file: str | None = None
     inbox_dir: str | None = None  # CLI mode only: lets `steer` reach the team
+    extra: tuple[ExtraFlag, ...] = ()  # `run --extra`, already checked
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,10 @@ def _job_flags(decision: Decision, options: RunOptions) -> list[tuple[str, str |
     return pairs
 
 
-def _cli_only(pairs: list[tuple[str, str | None]]) -> list[str]:
-    return [flag for flag, _ in pairs if flag not in flags.WEB_PASSTHROUGH]
+def _cli_only(options: RunOptions, pairs: list[tuple[str, str | None]]) -> list[str]:
+    """The flags massgen ignores under --web: only the pass-through ones and a few global ones act there."""
+    given = [*(flag for flag, _ in pairs), *(item.flag for item in options.extra)]
+    return [flag for flag in given if flag not in flags.WEB_PASSTHROUGH | WEB_GLOBAL]
 
 
 def _check_task(decision: Decision, task: str) -> None:
@@ -140,7 +145,7 @@ def shape(decision: Decision, options: RunOptions) -> Shape:
     """Check the task and flag combinations, then decide web vs CLI and say why."""
     _check_task(decision, options.task)
     _check_combinations(options.job)
-    cli_only = _cli_only(_job_flags(decision, options))
+    cli_only = _cli_only(options, _job_flags(decision, options))
     if options.web is True and cli_only:
         raise SkillError(
             f"--web cannot be combined with {', '.join(cli_only)}: massgen 0.1.97 ignores "
@@ -176,6 +181,8 @@ def build(decision: Decision, options: RunOptions, web_port: int | None = None) 
         args += [flag] if value is None else [flag, value]
     if not how.web and options.inbox_dir:
         args += [flags.INBOX_DIR, options.inbox_dir]
+    for item in options.extra:
+        args += item.argv()
     if options.task:
         args += ["--", options.task]  # after "--" the task is data, even when it starts with "-"
     return MassgenCommand(

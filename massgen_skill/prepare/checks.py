@@ -79,6 +79,7 @@ def describe_program(program: MassgenProgram) -> str:
     where = {
         "MASSGEN_BIN": "from $MASSGEN_BIN",
         "PATH": "found on PATH",
+        "private": "the private install `first-run` made",
         "uv": "`uv run massgen` in this uv project",
         "uvx": f"through uvx (massgen {MASSGEN_VERSION} with mcp<2, fetched on first use)",
     }[program.how]

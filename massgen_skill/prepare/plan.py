@@ -19,6 +19,7 @@ from massgen_skill.output import PROG, info, print_json, warn
 from massgen_skill.prepare import criteria
 from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build, shape
 from massgen_skill.prepare.checks import launch_checks
+from massgen_skill.prepare.extra import check_extra, parse_extra
 from massgen_skill.prepare.intent import Decision, Request, confirmation_message, decide, require_confirmation
 from massgen_skill.prepare.ports import PortChoice, choose
 from massgen_skill.prepare.request import RunRequest
@@ -55,7 +56,9 @@ def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) 
     if config and not config.startswith("@"):  # `@examples/…` is massgen's own name, not a path
         config = str(Path(config).resolve())
     output = str(request.output_file.resolve()) if request.output_file else None
-    return RunOptions(request.task, config, criteria_file, request.web, request.job, output, inbox)
+    extra = parse_extra(request.extra)
+    check_extra(extra, config_chosen=request.config is not None)
+    return RunOptions(request.task, config, criteria_file, request.web, request.job, output, inbox, extra)
 
 
 def _decide(request: RunRequest) -> Decision:

@@ -29,6 +29,7 @@ class RunRequest:
     web_port: int | None = None  # None: the default port if free, else a free one
     job: JobFlags = field(default_factory=JobFlags)
     output_file: Path | None = None
+    extra: str = ""  # `--extra`: massgen flags as one shell string (checked in prepare/extra.py)
     stop_grace: float = DEFAULT_STOP_GRACE
     dry_run: bool = False
     json: bool = False
