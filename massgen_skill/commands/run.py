@@ -18,6 +18,7 @@ from massgen_skill.prepare.extra import EXTRA
 from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
 from massgen_skill.prepare.plan import RunPlan, execute, plan_run
 from massgen_skill.prepare.request import DEFAULT_STOP_GRACE, RunRequest
+from massgen_skill.prepare.team import TEAM
 from massgen_skill.run.detach import detach, output_path
 from massgen_skill.run.relay import Emitter
 
@@ -59,6 +60,7 @@ examples:
   massgen-skill run --no-web --mode plan "Plan the migration to Postgres"
   massgen-skill run --detach "Compare three designs"   # then: massgen-skill wait <RUN_ID> --timeout 600
   massgen-skill run --dry-run --extra "--debug --fast" "Compare three designs"
+  massgen-skill run --team backend=openai,model=gpt-5.4 --team backend=claude "Compare three designs"
 
 exit codes:
 {exit_code_table()}
@@ -100,6 +102,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--coordination-mode", choices=flags.COORDINATION_MODE_CHOICES)
     parser.add_argument("--single-agent", nargs="?", const="", metavar="ID", help="one agent only")
     parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
+    team = "one agent of a team built for this run by massgen's generator (repeat; not with --config)"
+    parser.add_argument(TEAM, action="append", default=[], metavar="backend=…,model=…", help=team)
     extra = "more massgen flags as one shell string, checked before launch (see references/control.md)"
     parser.add_argument(EXTRA, default="", metavar="ARGS", help=extra)
     grace = f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})"
@@ -163,6 +167,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         config=_given(args.config, "--config"),
         job=_from_args(JobFlags, args),
         output_file=_path(args.output_file, "--output-file"),
+        team=tuple(args.team),
         raw_argv=tuple(args.raw_argv),
     )
 

@@ -24,6 +24,13 @@ from massgen_skill.prepare.intent import Decision, Request, confirmation_message
 from massgen_skill.prepare.ports import PortChoice, choose
 from massgen_skill.prepare.request import RunRequest
 from massgen_skill.prepare.task import check_task
+from massgen_skill.prepare.team import (
+    TEAM_CONFIG_NAME,
+    check_team_keys,
+    generate_config,
+    parse_team,
+    write_config,
+)
 from massgen_skill.run import records
 from massgen_skill.run.launcher import Supervisor, child_env
 from massgen_skill.run.procs import TREE_FILE
@@ -42,6 +49,7 @@ class RunPlan:
     program: MassgenProgram
     record: records.RunRecord
     port: PortChoice | None  # web runs only
+    team_config: str | None = None  # `--team`: the generated config (YAML), written beside the record
 
 
 def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]] | None:
@@ -51,13 +59,15 @@ def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]]
     return criteria.translate(criteria.load_criteria(request.criteria))
 
 
-def _options(request: RunRequest, criteria_file: str | None, inbox: str | None) -> RunOptions:
-    config = request.config
+def _options(
+    request: RunRequest, criteria_file: str | None, inbox: str | None, team_config: str | None = None
+) -> RunOptions:
+    config = team_config or request.config
     if config and not config.startswith("@"):  # `@examples/…` is massgen's own name, not a path
         config = str(Path(config).resolve())
     output = str(request.output_file.resolve()) if request.output_file else None
     extra = parse_extra(request.extra)
-    check_extra(extra, config_chosen=request.config is not None)
+    check_extra(extra, config_chosen=request.config is not None or bool(request.team))
     return RunOptions(request.task, config, criteria_file, request.web, request.job, output, inbox, extra)
 
 
@@ -89,37 +99,48 @@ def plan_run(request: RunRequest) -> RunPlan:
     """Every check a real run makes, dry run or not; then the port, the argv (built once) and the record.
     Nothing is written before every check has passed, and a dry run writes nothing at all."""
     decision = _decide(request)
+    team = parse_team(request.team)
     translated = _translated_criteria(request)
-    readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
+    readiness = launch_checks(request.config, request.cwd, mode=decision.mode, generated_config=bool(team))
     if not readiness.ready or readiness.program is None:
         raise readiness.error()
+    if team:
+        check_team_keys(team, request.cwd, os.environ)
     # Records live at the project root (found from any subfolder); massgen runs where the user is.
     record = records.RunRecord(
         records.new_run_id(), str(records.project_root(request.cwd)), time.time(), cwd=str(request.cwd)
     )
     criteria_file = str(record.run_dir / criteria.TRANSLATED_NAME) if translated else None
-    how = shape(decision, _options(request, criteria_file, None))  # checks the task and every flag
+    team_file = str(record.run_dir / TEAM_CONFIG_NAME) if team else None
+    how = shape(decision, _options(request, criteria_file, None, team_file))  # checks the task and every flag
+    team_yaml = generate_config(team, readiness.program, request.cwd, child_env(os.environ)) if team else None
     inbox = None if how.web else str(record.run_dir / INBOX_NAME)
     port = choose(request.web_port, reserve=not request.dry_run) if how.web else None
     try:
-        command = build(decision, _options(request, criteria_file, inbox), port.port if port else None)
+        options = _options(request, criteria_file, inbox, team_file)
+        command = build(decision, options, port.port if port else None)
         _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
         if not request.dry_run:
-            _write(record, translated)
+            _write(record, translated, team_yaml)
     except BaseException:
         if port and port.reservation:
             port.reservation.release()
         raise
-    return RunPlan(request, decision, command, readiness.program, record, port)
+    return RunPlan(request, decision, command, readiness.program, record, port, team_yaml)
 
 
-def _write(record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None) -> None:
-    """The run's folder: the translated criteria massgen reads, then the record (which claims the run).
+def _write(
+    record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None, team_yaml: str | None
+) -> None:
+    """The run's folder: the translated criteria and team config massgen reads, then the record (which
+    claims the run).
     A full disk or a wrong-kind path is one line and no launch."""
     try:
         record.run_dir.mkdir(parents=True, exist_ok=True)
         if translated is not None:
             criteria.write_translation(translated, record.run_dir)
+        if team_yaml is not None:
+            write_config(team_yaml, record.run_dir)
         records.create(record)
     except OSError as exc:
         raise records.state_error(record.path, exc) from None
@@ -172,6 +193,7 @@ def _dry_run(plan: RunPlan) -> int:
                 "reasons": list(decision.reasons),
                 "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],
                 "warnings": list(command.warnings),
+                "team_config": plan.team_config,
             }
         )
     else:
@@ -180,6 +202,9 @@ def _dry_run(plan: RunPlan) -> int:
         for warning in command.warnings:
             warn(warning)
         print(command.shell(program), flush=True)
+        if plan.team_config is not None:
+            print(f"# the team's config, generated by massgen ({TEAM_CONFIG_NAME} in the run folder):")
+            print("".join(f"#   {line}\n" for line in plan.team_config.splitlines()), end="", flush=True)
     return int(ExitCode.OK)
 
 

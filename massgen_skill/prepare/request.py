@@ -29,6 +29,7 @@ class RunRequest:
     web_port: int | None = None  # None: the default port if free, else a free one
     job: JobFlags = field(default_factory=JobFlags)
     output_file: Path | None = None
+    team: tuple[str, ...] = ()  # `--team` values, one agent each (checked in prepare/team.py)
     extra: str = ""  # `--extra`: massgen flags as one shell string (checked in prepare/extra.py)
     stop_grace: float = DEFAULT_STOP_GRACE
     dry_run: bool = False
@@ -40,6 +41,8 @@ class RunRequest:
         """Rules between fields that argparse cannot express; one line naming the flag."""
         if self.mode not in EXECUTE_MODES and self.target:
             raise SkillError("--target only applies to --mode execute-plan or execute-spec")
+        if self.team and self.config is not None:
+            raise SkillError("--team and --config are exclusive: the team's config is generated for the run")
         if self.job.timeout is not None and self.job.timeout <= 0:
             raise SkillError(f"--timeout: expected seconds > 0, got {self.job.timeout}")
         if self.web_port is not None and not 0 < self.web_port <= MAX_PORT:  # bind() would overflow
