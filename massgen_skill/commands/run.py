@@ -104,7 +104,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
     team = "one agent of a team built for this run by massgen's generator (repeat; not with --config)"
     parser.add_argument(TEAM, action="append", default=[], metavar="backend=…,model=…", help=team)
-    extra = "more massgen flags as one shell string, checked before launch (see references/control.md)"
+    extra = "more massgen flags as one shell string, checked before launch (see references/extra_and_team.md)"
     parser.add_argument(EXTRA, default="", metavar="ARGS", help=extra)
     grace = f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})"
     parser.add_argument("--stop-grace", type=seconds, default=DEFAULT_STOP_GRACE, metavar="S", help=grace)
