@@ -38,16 +38,16 @@ _OWNED: dict[str, str | None] = {
     **dict.fromkeys(_MODE_FLAGS, "use run's --mode (and --target)"),
     **dict.fromkeys(_WEB_FLAGS, "use run's --web / --no-web / --web-port"),
     **dict.fromkeys(
-        (
+        (  # alphabetical: run has an option of the same name for each
             flags.CONFIG,
+            flags.COORDINATION_MODE,
             flags.CWD_CONTEXT,
             flags.OUTPUT_FILE,
-            flags.PLAN_DEPTH,
-            flags.PLAN_THOROUGHNESS,
-            flags.PLAN_STEPS,
-            flags.PLAN_CHUNKS,
             flags.PERSONAS,
-            flags.COORDINATION_MODE,
+            flags.PLAN_CHUNKS,
+            flags.PLAN_DEPTH,
+            flags.PLAN_STEPS,
+            flags.PLAN_THOROUGHNESS,
             flags.QUICK,
             flags.SINGLE_AGENT,
         ),
