@@ -84,6 +84,19 @@ def build_parser(name: str) -> tuple[Parser, ModuleType]:
     return parser, module
 
 
+def _glue(argv: list[str], glued: Sequence[str]) -> list[str]:
+    """`--flag VALUE` → `--flag=VALUE` for the flags in `glued`, whose value may start with "-" (argparse
+    would take it for an option); nothing after "--" is touched."""
+    out: list[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            return [*out, token, *tokens]
+        following = next(tokens, None) if token in glued else None
+        out.append(token if following is None else f"{token}={following}")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     tolerant_streams()
@@ -99,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_json = "--json" in args_in[1:]
     try:
         parser, module = build_parser(name)
-        args = parser.parse_args(args_in[1:])
+        args = parser.parse_args(_glue(args_in[1:], getattr(module, "GLUED_FLAGS", ())))
         args.raw_argv = args_in[1:]
         return int(module.run(args))
     except SkillError as error:

@@ -3,6 +3,7 @@ points, ports, bounded waits, process groups, relayed lines and the tools the te
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -12,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from massgen_skill.prepare.argv import JobFlags, RunOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
@@ -144,3 +147,10 @@ def copy_bundle(dest: Path) -> Path:
         else:
             shutil.copy2(src, skill / part)
     return skill
+
+
+def run_options(**values: Any) -> RunOptions:
+    """RunOptions from flat keywords: the job flags' names (`quick`, `timeout`, …) go into its JobFlags."""
+    names = {f.name for f in dataclasses.fields(JobFlags)}
+    job = JobFlags(**{k: v for k, v in values.items() if k in names})
+    return RunOptions(job=job, **{k: v for k, v in values.items() if k not in names})

@@ -12,11 +12,11 @@ import re
 import shlex
 
 import pytest
-from runtools import CONTRACT, SAMPLES_README
+from runtools import CONTRACT, SAMPLES_README, run_options
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags
-from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build
+from massgen_skill.prepare.argv import MassgenCommand, build
 from massgen_skill.prepare.intent import CWD_CONTEXTS, EXECUTE_MODES, MODES, Decision
 
 TASK = "Compare three designs for the cache layer"
@@ -93,7 +93,7 @@ OPTIONAL = [
         ["--output-file", "/tmp/out dir/answer.md"],
         True,
     ),
-    ("timeout", {"orchestrator_timeout": 600}, ["--orchestrator-timeout", "600"], False),
+    ("timeout", {"timeout": 600}, ["--orchestrator-timeout", "600"], False),
     (
         "criteria-file",
         {"criteria_file": "/p/.massgen/skill_runs/r/eval_criteria.json"},
@@ -157,7 +157,7 @@ def emitted_flags(command: MassgenCommand) -> list[str]:
 
 @pytest.mark.parametrize(("mode", "web", "cwd"), list(itertools.product(MODES, WEB_CHOICES, CWD_CONTEXTS)))
 def test_matrix_exact_argv(mode: str, web: bool | None, cwd: str) -> None:
-    options = RunOptions(task=TASK, web=web)
+    options = run_options(task=TASK, web=web)
     cli_only = mode in CLI_ONLY_MODES
     if web is True and cli_only:
         with pytest.raises(SkillError) as err:
@@ -194,7 +194,7 @@ def test_matrix_exact_argv(mode: str, web: bool | None, cwd: str) -> None:
 def test_each_optional_flag(
     name: str, fields: dict, tokens: list[str], cli_only: bool, web: bool | None
 ) -> None:
-    options = RunOptions(task=TASK, web=web, **fields)
+    options = run_options(task=TASK, web=web, **fields)
     if web is True and cli_only:
         with pytest.raises(SkillError) as err:
             build(decision(), options)
@@ -212,18 +212,18 @@ def test_each_optional_flag(
 
 
 def test_single_agent_without_id_is_followed_by_the_task_separator() -> None:
-    args = list(build(decision(), RunOptions(task=TASK, single_agent="")).args)
+    args = list(build(decision(), run_options(task=TASK, single_agent="")).args)
     i = args.index("--single-agent")
     assert args[i + 1] == "--"  # massgen's optional value is not taken from the task
 
 
 def test_all_options_together_in_a_stable_order() -> None:
-    options = RunOptions(
+    options = run_options(
         task=TASK,
         config="/cfg/team.yaml",
         criteria_file="/c.json",
         web=False,
-        orchestrator_timeout=900,
+        timeout=900,
         quick=True,
         personas="methodology",
         plan_depth="shallow",
@@ -274,7 +274,7 @@ def test_all_options_together_in_a_stable_order() -> None:
 
 @pytest.mark.parametrize("web", WEB_CHOICES)
 def test_criteria_file_replaces_the_preset(web: bool | None) -> None:
-    command = build(decision("evaluate"), RunOptions(task=TASK, web=web, criteria_file="/c.json"))
+    command = build(decision("evaluate"), run_options(task=TASK, web=web, criteria_file="/c.json"))
     assert "--checklist-criteria-preset" not in command.args
     i = command.args.index("--eval-criteria")
     assert command.args[i + 1] == "/c.json"
@@ -283,7 +283,7 @@ def test_criteria_file_replaces_the_preset(web: bool | None) -> None:
 
 @pytest.mark.parametrize("preset", ["evaluation", "analysis", "round_evaluator"])
 def test_preset_flag(preset: str) -> None:
-    command = build(decision("general", preset=preset), RunOptions(task=TASK))
+    command = build(decision("general", preset=preset), run_options(task=TASK))
     assert list(command.args) == expected_args(
         "general", True, "none", ["--checklist-criteria-preset", preset]
     )
@@ -298,7 +298,7 @@ def test_preset_flag(preset: str) -> None:
     ],
 )
 def test_inbox_only_in_cli_mode(web: bool | None, extra: dict, inbox_expected: bool) -> None:
-    command = build(decision(), RunOptions(task=TASK, web=web, inbox_dir="/runs/r/inbox", **extra))
+    command = build(decision(), run_options(task=TASK, web=web, inbox_dir="/runs/r/inbox", **extra))
     args = list(command.args)
     assert ("--inbox-dir" in args) is inbox_expected
     if inbox_expected:
@@ -307,32 +307,32 @@ def test_inbox_only_in_cli_mode(web: bool | None, extra: dict, inbox_expected: b
 
 @pytest.mark.parametrize("web", WEB_CHOICES)
 def test_config_comes_right_after_the_automation_flags(web: bool | None) -> None:
-    command = build(decision(), RunOptions(task=TASK, web=web, config="@examples/basic/multi/three"))
+    command = build(decision(), run_options(task=TASK, web=web, config="@examples/basic/multi/three"))
     assert list(command.args[:4]) == [*BASE, "--config", "@examples/basic/multi/three"]
 
 
 def test_custom_web_port() -> None:
-    command = build(decision(cwd="rw"), RunOptions(task=TASK), 57907)
+    command = build(decision(cwd="rw"), run_options(task=TASK), 57907)
     assert list(command.args) == expected_args("general", True, "rw", port=57907)
     assert command.web_port == 57907 and command.review_gate
-    cli = build(decision(cwd="rw"), RunOptions(task=TASK, web=False), 57907)
+    cli = build(decision(cwd="rw"), run_options(task=TASK, web=False), 57907)
     assert "--web-port" not in cli.args and cli.web_port is None
 
 
 def test_rw_in_web_mode_has_review_gate_and_no_warning() -> None:
-    command = build(decision(cwd="rw"), RunOptions(task=TASK))
+    command = build(decision(cwd="rw"), run_options(task=TASK))
     assert "--web-review" in command.args and command.review_gate and command.warnings == ()
 
 
 def test_rw_forced_to_cli_warns_and_notes() -> None:
-    command = build(decision(cwd="rw"), RunOptions(task=TASK, quick=True))
+    command = build(decision(cwd="rw"), run_options(task=TASK, quick=True))
     assert not command.web and not command.review_gate
     assert len(command.notes) == 1 and len(command.warnings) == 1
     assert "--web-review" not in command.args
 
 
 def test_web_true_error_names_every_cli_only_flag() -> None:
-    options = RunOptions(task=TASK, web=True, quick=True, personas="off", orchestrator_timeout=5)
+    options = run_options(task=TASK, web=True, quick=True, personas="off", timeout=5)
     with pytest.raises(SkillError) as err:
         build(decision("plan"), options)
     message = err.value.message
@@ -346,7 +346,7 @@ def test_web_true_error_names_every_cli_only_flag() -> None:
 @pytest.mark.parametrize("task", NASTY_TASKS)
 @pytest.mark.parametrize("web", [None, False])
 def test_task_is_one_element_byte_for_byte_and_last(task: str, web: bool | None) -> None:
-    command = build(decision(), RunOptions(task=task, web=web))
+    command = build(decision(), run_options(task=task, web=web))
     assert command.args[-1] == task
     assert command.args[-2] == "--"
     assert command.args.count(task) == 1 or task in ("--", "-")
@@ -360,14 +360,14 @@ def test_task_is_one_element_byte_for_byte_and_last(task: str, web: bool | None)
 @pytest.mark.parametrize("task", ["", "   ", "\n\t "])
 def test_empty_task_is_an_error(mode: str, task: str) -> None:
     with pytest.raises(SkillError) as err:
-        build(decision(mode), RunOptions(task=task))
+        build(decision(mode), run_options(task=task))
     assert err.value.code == ExitCode.USAGE
     assert f"mode {mode}" in err.value.message
 
 
 @pytest.mark.parametrize("mode", EXECUTE_MODES)
 def test_execute_modes_need_no_task(mode: str) -> None:
-    command = build(decision(mode), RunOptions(task=""))
+    command = build(decision(mode), run_options(task=""))
     assert "--" not in command.args
     assert list(command.args) == [*BASE, *MODE_ARGS[mode]]
     assert not command.web  # execute-* are CLI-only
@@ -375,7 +375,7 @@ def test_execute_modes_need_no_task(mode: str) -> None:
 
 def test_nul_byte_in_task_is_refused() -> None:
     with pytest.raises(SkillError) as err:
-        build(decision(), RunOptions(task="a\0b"))
+        build(decision(), run_options(task="a\0b"))
     assert "NUL" in err.value.message
 
 
@@ -388,7 +388,7 @@ def _all_commands() -> list[MassgenCommand]:
         for _, fields, _, _ in [("none", {}, [], False), *OPTIONAL]:
             for inbox in (None, "/inbox"):
                 for config in (None, "/c.yaml"):
-                    options = RunOptions(task=TASK, web=web, inbox_dir=inbox, config=config, **fields)
+                    options = run_options(task=TASK, web=web, inbox_dir=inbox, config=config, **fields)
                     with contextlib.suppress(SkillError):
                         built.append(build(decision(mode, cwd), options))
     return built

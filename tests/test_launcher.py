@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+from runtools import run_options
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen.status import progress_for
-from massgen_skill.prepare.argv import RunOptions, build
+from massgen_skill.prepare.argv import build
 from massgen_skill.prepare.intent import Request, decide
 from massgen_skill.run import launcher
 
@@ -28,9 +29,9 @@ def test_child_env_drops_claudecode_sets_unbuffered_and_hides_the_bundle_from_ma
 @pytest.mark.parametrize(
     "options",
     [
-        RunOptions(task="t", coordination_mode="decomposition", personas="perspective"),
-        RunOptions(task="t", coordination_mode="decomposition", single_agent=""),
-        RunOptions(task="t", coordination_mode="decomposition", single_agent="agent_a"),
+        run_options(task="t", coordination_mode="decomposition", personas="perspective"),
+        run_options(task="t", coordination_mode="decomposition", single_agent=""),
+        run_options(task="t", coordination_mode="decomposition", single_agent="agent_a"),
     ],
 )
 def test_pairs_massgen_refuses_after_parsing_are_refused_before_launch(options):
@@ -42,7 +43,7 @@ def test_pairs_massgen_refuses_after_parsing_are_refused_before_launch(options):
 def test_personas_off_with_decomposition_is_fine():
     command = build(
         decide(Request("t", mode="general", cwd_context="none")),
-        RunOptions(task="t", coordination_mode="decomposition", personas="off"),
+        run_options(task="t", coordination_mode="decomposition", personas="off"),
     )
     assert "--personas" in command.args
 

@@ -20,6 +20,7 @@ from massgen_skill.cli import main
 from massgen_skill.exitcodes import EXIT_CODE_HELP, ExitCode, SkillError
 from massgen_skill.massgen import program
 from massgen_skill.prepare import ports
+from massgen_skill.prepare.argv import JobFlags
 from massgen_skill.prepare.plan import plan_run
 from massgen_skill.prepare.request import RunRequest
 from massgen_skill.run import records
@@ -288,7 +289,7 @@ def test_the_core_takes_a_typed_request(ready: Path) -> None:
     ("request_", "needle"),
     [
         (RunRequest(task="t", cwd=Path("."), target="latest"), "--target only applies"),
-        (RunRequest(task="t", cwd=Path("."), timeout=0), "--timeout: expected seconds > 0"),
+        (RunRequest(task="t", cwd=Path("."), job=JobFlags(timeout=0)), "--timeout: expected seconds > 0"),
         (RunRequest(task="t", cwd=Path("."), web_port=70000), "--web-port 70000: not a TCP port"),
     ],
 )

@@ -17,10 +17,10 @@ from runtools import ROOT
 from massgen_skill.cli import main
 from massgen_skill.commands.setup import browser_available
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.massgen.agent_spec import parse_agent_spec
 from massgen_skill.setup.quickstart import (
     BackendInfo,
     order_choices,
-    parse_agent_spec,
     parse_list_backends,
     parse_quickstart,
 )

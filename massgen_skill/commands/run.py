@@ -6,17 +6,27 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
+from typing import TypeVar
 
 from massgen_skill.commands._common import positive_int, seconds
 from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError, exit_code_table
 from massgen_skill.massgen import flags
 from massgen_skill.prepare import media
+from massgen_skill.prepare.argv import JobFlags
+from massgen_skill.prepare.extra import EXTRA
 from massgen_skill.prepare.intent import AUTO, CWD_CONTEXTS, MODES
 from massgen_skill.prepare.plan import RunPlan, execute, plan_run
 from massgen_skill.prepare.request import DEFAULT_STOP_GRACE, RunRequest
+from massgen_skill.prepare.team import TEAM
 from massgen_skill.run.detach import detach, output_path
 from massgen_skill.run.relay import Emitter
+
+T = TypeVar("T")
+
+# Flags whose value may start with "-" (`--extra --debug`): cli.py glues the value on before parsing.
+GLUED_FLAGS = (EXTRA,)
 
 RESULT_CHOICES = "|".join(RESULT_WORDS.values())
 
@@ -60,11 +70,13 @@ examples:
   massgen-skill run --max-cost 0.50 "Compare three designs"   # stopped once it costs more than $0.50
   massgen-skill run --dry-run --media image "A poster for the spring fair"   # refused without a media key
   massgen-skill run --continue latest "Now make the second design cheaper"   # the session's next turn
+  massgen-skill run --dry-run --extra "--debug --fast" "Compare three designs"
+  massgen-skill run --team backend=openai,model=gpt-5.4 --team backend=claude "Compare three designs"
 
 --continue RUN (a run id, a unique prefix or `latest`): the next turn of that run's massgen session, as a
 run of its own (own RUN_ID, record, outcome); LOG_DIR/STATUS/ANSWER point into turn_<N+1> of the new log
-folder massgen opens for it. Always on the CLI path (massgen's web UI cannot continue a session); only the newest
-turn of a session, and only a run that ended ok, can be continued.
+folder massgen opens for it. Always on the CLI path (massgen's web UI cannot continue a session); only the
+newest turn of a session, and only a run that ended ok, can be continued.
 
 exit codes:
 {exit_code_table()}
@@ -100,12 +112,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     web = parser.add_mutually_exclusive_group()
     web.add_argument("--web", dest="web", action="store_true", default=None, help="force the web UI")
     web.add_argument("--no-web", dest="web", action="store_false", help="CLI path, no web UI, no review gate")
-    parser.add_argument(
-        "--web-port",
-        type=int,
-        metavar="PORT",
-        help=f"web UI port (default {flags.DEFAULT_WEB_PORT} when free, else a free one)",
-    )
+    port = f"web UI port (default {flags.DEFAULT_WEB_PORT} when free, else a free one)"
+    parser.add_argument("--web-port", type=int, metavar="PORT", help=port)
     parser.add_argument("--timeout", type=int, metavar="SECONDS", help="massgen orchestrator time limit")
     parser.add_argument("--quick", action="store_true", help="one answer each, no final presentation")
     parser.add_argument("--personas", choices=flags.PERSONAS_CHOICES)
@@ -116,36 +124,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--coordination-mode", choices=flags.COORDINATION_MODE_CHOICES)
     parser.add_argument("--single-agent", nargs="?", const="", metavar="ID", help="one agent only")
     parser.add_argument("--output-file", metavar="FILE", help="massgen also writes the answer there")
-    parser.add_argument(
-        "--stop-grace",
-        type=seconds,
-        default=DEFAULT_STOP_GRACE,
-        metavar="S",
-        help=f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})",
-    )
-    parser.add_argument(
-        "--max-cost",
-        type=float,
-        metavar="USD",
-        help="stop the run once massgen's reported cost passes USD (RESULT: over-budget)",
-    )
-    parser.add_argument(
-        "--structured",
-        action="store_true",
-        help="evaluate: the team writes verdict.json, next_tasks.json, critique_packet.md (sets evaluate)",
-    )
+    team = "one agent of a team built for this run by massgen's generator (repeat; not with --config)"
+    parser.add_argument(TEAM, action="append", default=[], metavar="backend=…,model=…", help=team)
+    extra = "more massgen flags as one shell string, checked before launch (see references/extra_and_team.md)"
+    parser.add_argument(EXTRA, default="", metavar="ARGS", help=extra)
+    grace = f"seconds between stop signals (default {DEFAULT_STOP_GRACE:g})"
+    parser.add_argument("--stop-grace", type=seconds, default=DEFAULT_STOP_GRACE, metavar="S", help=grace)
     parser.add_argument("--dry-run", action="store_true", help="print the massgen command and run nothing")
-    parser.add_argument(
-        "--detach",
-        action="store_true",
-        help="return once massgen is launched (prints RUN_ID and RUN_DIR); then `wait RUN_ID`",
-    )
-    parser.add_argument(
-        "--continue",
-        dest="continue_run",
-        metavar="RUN",
-        help="ask a follow-up: the next turn of RUN's session (an id, a unique prefix or 'latest')",
-    )
+    detach = "return once massgen is launched (prints RUN_ID and RUN_DIR); then `wait RUN_ID`"
+    parser.add_argument("--detach", action="store_true", help=detach)
+    max_cost = "stop the run once massgen's reported cost passes USD (RESULT: over-budget)"
+    parser.add_argument("--max-cost", type=float, metavar="USD", help=max_cost)
+    structured = "evaluate: the team writes verdict.json, next_tasks.json, critique_packet.md (sets evaluate)"
+    parser.add_argument("--structured", action="store_true", help=structured)
+    follow_up = "ask a follow-up: the next turn of RUN's session (an id, a unique prefix or 'latest')"
+    parser.add_argument("--continue", dest="continue_run", metavar="RUN", help=follow_up)
     parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
 
 
@@ -183,37 +176,28 @@ def _path(value: str | None, flag: str) -> Path | None:
     return Path(value) if _given(value, flag) is not None else None
 
 
+def _from_args(kind: type[T], args: argparse.Namespace, **given: object) -> T:
+    """`kind` filled from the arguments of the same name (a flag's dest is its field's name), plus `given`."""
+    named = {
+        f.name: getattr(args, f.name) for f in fields(kind) if f.name not in given and hasattr(args, f.name)
+    }
+    return kind(**named, **given)  # the dataclass checks the names and the count
+
+
 def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
     """The typed request the core works from: the Namespace stops here."""
-    return RunRequest(
+    return _from_args(
+        RunRequest,
+        args,
         task=task,
         cwd=cwd,
         mode="evaluate" if args.structured and args.mode == AUTO else args.mode,
-        target=args.target,
-        cwd_context=args.cwd_context,
-        media=args.media,
         criteria=_path(args.criteria, "--criteria"),
-        preset=args.preset,
         config=_given(args.config, "--config"),
-        web=args.web,
-        web_port=args.web_port,
-        timeout=args.timeout,
-        quick=args.quick,
-        personas=args.personas,
-        plan_depth=args.plan_depth,
-        plan_thoroughness=args.plan_thoroughness,
-        plan_steps=args.plan_steps,
-        plan_chunks=args.plan_chunks,
-        coordination_mode=args.coordination_mode,
-        single_agent=args.single_agent,
+        job=_from_args(JobFlags, args),
         output_file=_path(args.output_file, "--output-file"),
-        stop_grace=args.stop_grace,
-        dry_run=args.dry_run,
-        json=args.json,
-        detach=args.detach,
-        structured=args.structured,
+        team=tuple(args.team),
         raw_argv=tuple(args.raw_argv),
-        max_cost=args.max_cost,
         continue_run=_given(args.continue_run, "--continue"),
     )
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from massgen_skill.exitcodes import SkillError
-from massgen_skill.setup.quickstart import parse_agent_spec
+from massgen_skill.massgen.agent_spec import parse_agent_spec
 from massgen_skill.setup.wizard import SetupRequest, browser_available, run_setup
 
 EPILOG = """\

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from massgen_skill.exitcodes import SkillError
 from massgen_skill.massgen import flags
+from massgen_skill.massgen.parser_flags import WEB_GLOBAL
+from massgen_skill.prepare.extra import ExtraFlag
 from massgen_skill.prepare.intent import EXECUTE_MODES, Decision
 
 _MODE_FLAGS = {
@@ -25,14 +27,11 @@ _CWD_VALUES = {"ro": "ro", "rw": "rw"}
 
 
 @dataclass(frozen=True)
-class RunOptions:
-    """Everything about a run that is not the task or the mode."""
+class JobFlags:
+    """The optional massgen flags that shape the job, each one field: the request holds them, argv reads them.
+    Field names are the `run` flags' argparse names (`--plan-depth` → `plan_depth`)."""
 
-    task: str = ""
-    config: str | None = None
-    criteria_file: str | None = None  # the translated, massgen-safe file
-    web: bool | None = None  # None: web UI unless something needs the CLI path
-    orchestrator_timeout: int | None = None
+    timeout: int | None = None  # massgen's orchestrator time limit, seconds
     quick: bool = False
     personas: str | None = None
     plan_depth: str | None = None
@@ -41,9 +40,21 @@ class RunOptions:
     plan_chunks: int | None = None
     coordination_mode: str | None = None
     single_agent: str | None = None  # "" = the flag alone (massgen picks the agent)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything about a run that is not the mode: the job flags plus what the plan prepared."""
+
+    task: str = ""
+    config: str | None = None
+    criteria_file: str | None = None  # the translated, massgen-safe file
+    web: bool | None = None  # None: web UI unless something needs the CLI path
+    job: JobFlags = JobFlags()
     output_file: str | None = None
     inbox_dir: str | None = None  # CLI mode only: lets `steer` reach the team
     session_id: str | None = None  # continue this registered massgen session (CLI mode only)
+    extra: tuple[ExtraFlag, ...] = ()  # `run --extra`, already checked
 
 
 @dataclass(frozen=True)
@@ -73,27 +84,30 @@ def _job_flags(decision: Decision, options: RunOptions) -> list[tuple[str, str |
         pairs.append((flags.EVAL_CRITERIA, options.criteria_file))
     elif decision.preset:
         pairs.append((flags.CRITERIA_PRESET, decision.preset))
+    job = options.job
     optional: list[tuple[str, object]] = [
-        (flags.ORCHESTRATOR_TIMEOUT, options.orchestrator_timeout),
-        (flags.PLAN_DEPTH, options.plan_depth),
-        (flags.PLAN_THOROUGHNESS, options.plan_thoroughness),
-        (flags.PLAN_STEPS, options.plan_steps),
-        (flags.PLAN_CHUNKS, options.plan_chunks),
-        (flags.PERSONAS, options.personas),
-        (flags.COORDINATION_MODE, options.coordination_mode),
+        (flags.ORCHESTRATOR_TIMEOUT, job.timeout),
+        (flags.PLAN_DEPTH, job.plan_depth),
+        (flags.PLAN_THOROUGHNESS, job.plan_thoroughness),
+        (flags.PLAN_STEPS, job.plan_steps),
+        (flags.PLAN_CHUNKS, job.plan_chunks),
+        (flags.PERSONAS, job.personas),
+        (flags.COORDINATION_MODE, job.coordination_mode),
         (flags.OUTPUT_FILE, options.output_file),
         (flags.SESSION_ID, options.session_id),
     ]
     pairs.extend((flag, str(value)) for flag, value in optional if value is not None)
-    if options.quick:
+    if job.quick:
         pairs.append((flags.QUICK, None))
-    if options.single_agent is not None:
-        pairs.append((flags.SINGLE_AGENT, options.single_agent or None))
+    if job.single_agent is not None:
+        pairs.append((flags.SINGLE_AGENT, job.single_agent or None))
     return pairs
 
 
-def _cli_only(pairs: list[tuple[str, str | None]]) -> list[str]:
-    return [flag for flag, _ in pairs if flag not in flags.WEB_PASSTHROUGH]
+def _cli_only(options: RunOptions, pairs: list[tuple[str, str | None]]) -> list[str]:
+    """The flags massgen ignores under --web: only the pass-through ones and a few global ones act there."""
+    given = [*(flag for flag, _ in pairs), *(item.flag for item in options.extra)]
+    return [flag for flag in given if flag not in flags.WEB_PASSTHROUGH | WEB_GLOBAL]
 
 
 def _check_task(decision: Decision, task: str) -> None:
@@ -103,16 +117,16 @@ def _check_task(decision: Decision, task: str) -> None:
         raise SkillError(f"a task is required for mode {decision.mode} (give it as the last argument)")
 
 
-def _check_combinations(options: RunOptions) -> None:
+def _check_combinations(job: JobFlags) -> None:
     """Pairs massgen 0.1.97 parses but then refuses with exit 2 (`validate_mode_flag_combinations`)."""
-    if options.coordination_mode != "decomposition":
+    if job.coordination_mode != "decomposition":
         return
-    if options.personas not in (None, "off"):
+    if job.personas not in (None, "off"):
         raise SkillError(
-            f"{flags.PERSONAS} {options.personas} needs {flags.COORDINATION_MODE} parallel: "
+            f"{flags.PERSONAS} {job.personas} needs {flags.COORDINATION_MODE} parallel: "
             "massgen refuses it with decomposition"
         )
-    if options.single_agent is not None:
+    if job.single_agent is not None:
         raise SkillError(
             f"{flags.SINGLE_AGENT} cannot be combined with {flags.COORDINATION_MODE} decomposition: "
             "decomposition needs several agents (massgen refuses the pair)"
@@ -132,8 +146,8 @@ class Shape:
 def shape(decision: Decision, options: RunOptions) -> Shape:
     """Check the task and flag combinations, then decide web vs CLI and say why."""
     _check_task(decision, options.task)
-    _check_combinations(options)
-    cli_only = _cli_only(_job_flags(decision, options))
+    _check_combinations(options.job)
+    cli_only = _cli_only(options, _job_flags(decision, options))
     if options.web is True and cli_only:
         raise SkillError(
             f"--web cannot be combined with {', '.join(cli_only)}: massgen 0.1.97 ignores "
@@ -169,6 +183,8 @@ def build(decision: Decision, options: RunOptions, web_port: int | None = None) 
         args += [flag] if value is None else [flag, value]
     if not how.web and options.inbox_dir:
         args += [flags.INBOX_DIR, options.inbox_dir]
+    for item in options.extra:
+        args += item.argv()
     if options.task:
         args += ["--", options.task]  # after "--" the task is data, even when it starts with "-"
     return MassgenCommand(

@@ -79,6 +79,7 @@ def describe_program(program: MassgenProgram) -> str:
     where = {
         "MASSGEN_BIN": "from $MASSGEN_BIN",
         "PATH": "found on PATH",
+        "private": "the private install `first-run` made",
         "uv": "`uv run massgen` in this uv project",
         "uvx": f"through uvx (massgen {MASSGEN_VERSION} with mcp<2, fetched on first use)",
     }[program.how]
@@ -149,14 +150,21 @@ def check_uv_for(mode: str, env: Mapping[str, str]) -> Check:
 
 
 def launch_checks(
-    explicit_config: str | None, cwd: Path, env: Mapping[str, str] | None = None, mode: str | None = None
+    explicit_config: str | None,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    mode: str | None = None,
+    generated_config: bool = False,
 ) -> Readiness:
     """What `run` (and its dry run) checks before every launch: massgen found, importable (mcp), a config
-    found, and uv when the mode needs it. No process is started."""
+    found (unless the run generates its own: `--team`), and uv when the mode needs it. Starts no process."""
     env = os.environ if env is None else env
     readiness = Readiness()
     massgen, readiness.program = check_massgen(env, cwd)
-    config, readiness.config = check_config(explicit_config, cwd, env)
+    if generated_config:
+        config = Check("config", SKIP, "generated for the run (--team)")
+    else:
+        config, readiness.config = check_config(explicit_config, cwd, env)
     readiness.checks = [massgen, check_mcp(readiness.program), config]
     if mode is not None:
         readiness.checks.append(check_uv_for(mode, env))
@@ -260,9 +268,17 @@ def agent_backends(data: Any) -> list[dict[str, Any]] | None:
 
 
 def check_api_keys(config: ConfigChoice | None, cwd: Path, env: Mapping[str, str]) -> Check:
+    backends = config_backends(config.path) if config and config.how != "example" else None
+    return check_backend_keys(backends, cwd, env, "the config's agents")
+
+
+def check_backend_keys(
+    backends: list[dict[str, Any]] | None, cwd: Path, env: Mapping[str, str], whose: str
+) -> Check:
+    """Each backend's API-key variable set, by NAME (environment or massgen's .env files); the one check
+    `doctor` (a config's agents) and `run --team` (the team's agents) share. None: backends unknown."""
     sources = key_sources(cwd, env)
     present = ", ".join(f"{n} ({w})" for n, w in sources.items()) or "none"
-    backends = config_backends(config.path) if config and config.how != "example" else None
     missing: list[str] = []
     login_only: list[str] = []
     for backend in backends or []:
@@ -277,7 +293,7 @@ def check_api_keys(config: ConfigChoice | None, cwd: Path, env: Mapping[str, str
         return Check(
             "api keys",
             FAIL,
-            f"the config's agents cannot authenticate: {'; '.join(sorted(set(missing)))} (set: {present})",
+            f"{whose} cannot authenticate: {'; '.join(sorted(set(missing)))} (set: {present})",
             f"export {name}=…   (or add {name}=… to {where})",
         )
     if login_only:

@@ -22,6 +22,7 @@ from massgen_skill.output import PROG, info, print_json, warn
 from massgen_skill.prepare import continuation, criteria, media
 from massgen_skill.prepare.argv import MassgenCommand, RunOptions, build, shape
 from massgen_skill.prepare.checks import launch_checks
+from massgen_skill.prepare.extra import check_extra, parse_extra
 from massgen_skill.prepare.intent import (
     REVIEWLESS_MODES,
     Decision,
@@ -33,6 +34,13 @@ from massgen_skill.prepare.intent import (
 from massgen_skill.prepare.ports import PortChoice, choose
 from massgen_skill.prepare.request import RunRequest
 from massgen_skill.prepare.task import check_task
+from massgen_skill.prepare.team import (
+    TEAM_CONFIG_NAME,
+    check_team_keys,
+    generate_config,
+    parse_team,
+    write_config,
+)
 from massgen_skill.run import records
 from massgen_skill.run.launcher import Supervisor, child_env
 from massgen_skill.run.procs import TREE_FILE
@@ -53,6 +61,7 @@ class RunPlan:
     port: PortChoice | None  # web runs only
     media: media.Support | None = None  # a media task: the providers its team can use
     continuation: continuation.Continuation | None = None  # `--continue`: the session and turn
+    team_config: str | None = None  # `--team`: the generated config (YAML), written beside the record
 
 
 def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]] | None:
@@ -63,28 +72,28 @@ def _translated_criteria(request: RunRequest) -> dict[str, list[dict[str, str]]]
 
 
 def _options(
-    request: RunRequest, criteria_file: str | None, inbox: str | None, session_id: str | None = None
+    request: RunRequest,
+    criteria_file: str | None,
+    inbox: str | None,
+    session_id: str | None = None,
+    team_config: str | None = None,
 ) -> RunOptions:
-    config = request.config
+    config = team_config or request.config
     if config and not config.startswith("@"):  # `@examples/…` is massgen's own name, not a path
         config = str(Path(config).resolve())
+    output = str(request.output_file.resolve()) if request.output_file else None
+    extra = parse_extra(request.extra)
+    check_extra(extra, config_chosen=request.config is not None or bool(request.team))
     return RunOptions(
-        task=request.task,
-        config=config,
-        criteria_file=criteria_file,
-        web=request.web,
-        orchestrator_timeout=request.timeout,
-        quick=request.quick,
-        personas=request.personas,
-        plan_depth=request.plan_depth,
-        plan_thoroughness=request.plan_thoroughness,
-        plan_steps=request.plan_steps,
-        plan_chunks=request.plan_chunks,
-        coordination_mode=request.coordination_mode,
-        single_agent=request.single_agent,
-        output_file=str(request.output_file.resolve()) if request.output_file else None,
-        inbox_dir=inbox,
+        request.task,
+        config,
+        criteria_file,
+        request.web,
+        request.job,
+        output,
+        inbox,
         session_id=session_id,
+        extra=extra,
     )
 
 
@@ -119,8 +128,9 @@ def plan_run(request: RunRequest) -> RunPlan:
     if found is not None:
         request = continuation.adjusted(request, found)
     decision = _decide(request)
+    team = parse_team(request.team)
     translated = _translated_criteria(request)
-    readiness = launch_checks(request.config, request.cwd, mode=decision.mode)
+    readiness = launch_checks(request.config, request.cwd, mode=decision.mode, generated_config=bool(team))
     if not readiness.ready or readiness.program is None:
         raise readiness.error()
     reading = media.need_for(request.media, request.task)
@@ -128,6 +138,8 @@ def plan_run(request: RunRequest) -> RunPlan:
     if request.structured:  # decided on the user's words; massgen gets them inside our contract
         require_workspaces(readiness.config)
         request = replace(request, task=structured_task(request.task))
+    if team:
+        check_team_keys(team, request.cwd, os.environ)
     # Records live at the project root (found from any subfolder); massgen runs where the user is.
     record = records.RunRecord(
         records.new_run_id(),
@@ -138,37 +150,42 @@ def plan_run(request: RunRequest) -> RunPlan:
     )
     criteria_file = str(record.run_dir / criteria.TRANSLATED_NAME) if translated else None
     session_id = found.session_id if found else None
-    how = shape(decision, _options(request, criteria_file, None, session_id))  # checks the task, every flag
+    team_file = str(record.run_dir / TEAM_CONFIG_NAME) if team else None
+    how = shape(decision, _options(request, criteria_file, None, session_id, team_file))  # checks every flag
+    team_yaml = generate_config(team, readiness.program, request.cwd, child_env(os.environ)) if team else None
     inbox = None if how.web else str(record.run_dir / INBOX_NAME)
     port = choose(request.web_port, reserve=not request.dry_run) if how.web else None
     try:
-        options = _options(request, criteria_file, inbox, session_id)
+        options = _options(request, criteria_file, inbox, session_id, team_file)
         command = build(decision, options, port.port if port else None)
         _fill_record(record, decision, command, readiness.program, criteria_file, inbox)
         record.structured = request.structured
         _fill_turn(record, found)
         if not request.dry_run:
-            _write_turn(record, translated, found)
+            _write_turn(record, translated, found, team_yaml)
     except BaseException:
         if port and port.reservation:
             port.reservation.release()
         raise
-    return RunPlan(request, decision, command, readiness.program, record, port, media_support, found)
+    return RunPlan(
+        request, decision, command, readiness.program, record, port, media_support, found, team_yaml
+    )
 
 
 def _write_turn(
     record: records.RunRecord,
     translated: dict[str, list[dict[str, str]]] | None,
     found: continuation.Continuation | None,
+    team_yaml: str | None,
 ) -> None:
     """Write the run; a follow-up claims its turn under the continued run's lock (of two, one goes on)."""
     if found is None:
-        _write(record, translated)
+        _write(record, translated, team_yaml)
         return
     with records.locked(Path(found.previous.project_dir), found.previous.run_id):
         continuation.check_newest(found.previous)
         continuation.open_session(found, Path.home())
-        _write(record, translated)
+        _write(record, translated, team_yaml)
 
 
 def _fill_turn(record: records.RunRecord, found: continuation.Continuation | None) -> None:
@@ -183,13 +200,18 @@ def _fill_turn(record: records.RunRecord, found: continuation.Continuation | Non
     record.first_run = found.first_run
 
 
-def _write(record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None) -> None:
-    """The run's folder: the translated criteria massgen reads, then the record (which claims the run).
+def _write(
+    record: records.RunRecord, translated: dict[str, list[dict[str, str]]] | None, team_yaml: str | None
+) -> None:
+    """The run's folder: the translated criteria and team config massgen reads, then the record (which
+    claims the run).
     A full disk or a wrong-kind path is one line and no launch."""
     try:
         record.run_dir.mkdir(parents=True, exist_ok=True)
         if translated is not None:
             criteria.write_translation(translated, record.run_dir)
+        if team_yaml is not None:
+            write_config(team_yaml, record.run_dir)
         records.create(record)
     except OSError as exc:
         raise records.state_error(record.path, exc) from None
@@ -256,6 +278,7 @@ def _dry_run(plan: RunPlan) -> int:
                 "warnings": list(command.warnings),
                 "media": plan.media.as_dict() if plan.media else None,
                 **_turn_json(plan),
+                "team_config": plan.team_config,
             }
         )
     else:
@@ -264,6 +287,9 @@ def _dry_run(plan: RunPlan) -> int:
         for warning in command.warnings:
             warn(warning)
         print(command.shell(program), flush=True)
+        if plan.team_config is not None:
+            print(f"# the team's config, generated by massgen ({TEAM_CONFIG_NAME} in the run folder):")
+            print("".join(f"#   {line}\n" for line in plan.team_config.splitlines()), end="", flush=True)
     return int(ExitCode.OK)
 
 

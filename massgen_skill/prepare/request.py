@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from massgen_skill.exitcodes import SkillError
 from massgen_skill.massgen import flags
+from massgen_skill.prepare.argv import JobFlags
 from massgen_skill.prepare.intent import AUTO, EXECUTE_MODES
 from massgen_skill.run.launcher import DEFAULT_GRACES
 
@@ -28,16 +29,10 @@ class RunRequest:
     config: str | None = None  # a path or massgen's `@examples/…` name
     web: bool | None = None  # None: web UI unless a flag needs the CLI path
     web_port: int | None = None  # None: the default port if free, else a free one
-    timeout: int | None = None  # massgen's orchestrator time limit, seconds
-    quick: bool = False
-    personas: str | None = None
-    plan_depth: str | None = None
-    plan_thoroughness: str | None = None
-    plan_steps: int | None = None
-    plan_chunks: int | None = None
-    coordination_mode: str | None = None
-    single_agent: str | None = None  # "" = the flag alone (massgen picks the agent)
+    job: JobFlags = field(default_factory=JobFlags)
     output_file: Path | None = None
+    team: tuple[str, ...] = ()  # `--team` values, one agent each (checked in prepare/team.py)
+    extra: str = ""  # `--extra`: massgen flags as one shell string (checked in prepare/extra.py)
     stop_grace: float = DEFAULT_STOP_GRACE
     dry_run: bool = False
     json: bool = False
@@ -53,8 +48,10 @@ class RunRequest:
             raise SkillError("--target only applies to --mode execute-plan or execute-spec")
         if self.structured and self.mode != "evaluate":
             raise SkillError(f"--structured only applies to --mode evaluate, not --mode {self.mode}")
-        if self.timeout is not None and self.timeout <= 0:
-            raise SkillError(f"--timeout: expected seconds > 0, got {self.timeout}")
+        if self.team and self.config is not None:
+            raise SkillError("--team and --config are exclusive: the team's config is generated for the run")
+        if self.job.timeout is not None and self.job.timeout <= 0:
+            raise SkillError(f"--timeout: expected seconds > 0, got {self.job.timeout}")
         if self.web_port is not None and not 0 < self.web_port <= MAX_PORT:  # bind() would overflow
             raise SkillError(f"{flags.WEB_PORT} {self.web_port}: not a TCP port (1-{MAX_PORT})")
         if self.max_cost is not None and not 0 < self.max_cost < math.inf:  # NaN fails too

@@ -22,8 +22,6 @@ HEADER_START = "Backend Type"
 QUICKSTART_TITLE = "MASSGEN HEADLESS QUICKSTART"
 QUICKSTART_SUCCESS = "SUCCESS"
 QUICKSTART_NEEDS_CONFIG = "NEEDS_CONFIG"
-# Fields massgen 0.1.97 accepts in one `--quickstart-agent` value (`_parse_quickstart_agent_specs`).
-AGENT_SPEC_FIELDS = ("id", "backend", "type", "model", "reasoning_effort")
 
 _BACKEND = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY = re.compile(r"[A-Z][A-Z0-9_]*_(?:API_KEY|TOKEN)(?![A-Za-z0-9_])")
@@ -119,25 +117,6 @@ def order_choices(backends: Iterable[BackendInfo], keys_set: Collection[str]) ->
         return 1 if b.key is None else 2
 
     return sorted(items, key=rank)  # stable: printed order within a rank
-
-
-# --- --quickstart-agent values ---------------------------------------------------------------------------
-
-
-def parse_agent_spec(value: str) -> dict[str, str]:
-    """`backend=X,model=Y[,id=…]` -> fields; ValueError with the reason (massgen would reject it too)."""
-    spec: dict[str, str] = {}
-    for item in value.split(","):
-        key, sep, val = item.partition("=")
-        key, val = key.strip(), val.strip()
-        if not sep or not key or not val:
-            raise ValueError(f"{value!r}: expected key=value pairs, e.g. backend=openai,model=gpt-5.4")
-        if key not in AGENT_SPEC_FIELDS:
-            raise ValueError(f"{value!r}: unknown field {key!r} (allowed: {', '.join(AGENT_SPEC_FIELDS)})")
-        spec[key] = val
-    if not (spec.get("backend") or spec.get("type")):
-        raise ValueError(f"{value!r}: backend=<type> is required (see `massgen --list-backends`)")
-    return spec
 
 
 # --- the headless quickstart's summary block -------------------------------------------------------------

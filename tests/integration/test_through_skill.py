@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runtools import RUN_SH, SKILL_SH
+from runtools import RUN_SH, SKILL_SH, run_options
 
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.massgen import flags, layout
 from massgen_skill.massgen.private_env import MassgenVenv
 from massgen_skill.prepare import criteria
-from massgen_skill.prepare.argv import RunOptions, build
+from massgen_skill.prepare.argv import build
 from massgen_skill.prepare.intent import CWD_CONTEXTS, EXECUTE_MODES, MODES, Request, decide
 from massgen_skill.review import block as reviewblock
 from massgen_skill.run import records
@@ -260,7 +260,7 @@ OPTIONAL: list[tuple[str, dict[str, Any]]] = [
     ("single-agent (no id)", {"single_agent": ""}),
     ("single-agent agent_b", {"single_agent": "agent_b"}),
     ("output-file", {"output_file": "/abs/out/answer.md"}),
-    ("orchestrator-timeout", {"orchestrator_timeout": 90}),
+    ("orchestrator-timeout", {"timeout": 90}),
     ("inbox-dir", {"inbox_dir": "/abs/run/inbox"}),
     (
         "everything at once",
@@ -274,7 +274,7 @@ OPTIONAL: list[tuple[str, dict[str, Any]]] = [
             "coordination_mode": "parallel",
             "single_agent": "agent_a",
             "output_file": "/abs/out/answer.md",
-            "orchestrator_timeout": 90,
+            "timeout": 90,
             "inbox_dir": "/abs/run/inbox",
         },
     ),
@@ -304,7 +304,7 @@ def generate_argvs() -> tuple[list[dict[str, Any]], dict[str, int]]:
                 task, mode, cwd, has_criteria=crit == "file", preset="planning" if crit == "preset" else None
             )
         )
-        options = RunOptions(
+        options = run_options(
             task=task,
             config="/abs/configs/team.yaml",
             criteria_file="/abs/run/eval_criteria.json" if crit == "file" else None,
