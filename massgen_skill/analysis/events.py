@@ -54,32 +54,32 @@ def raw_events(
     return rows
 
 
-def _jsonl_row(number: int, row: dict[str, Any], epoch: float | None, clock: Clock) -> dict[str, Any]:
+def _jsonl_row(
+    number: int,
+    row: dict[str, Any],
+    epoch: float | None,
+    clock: Clock,
+    source: str = layout.EVENTS_FILE,
+    detail: str = "",
+) -> dict[str, Any]:
     data = row.get("data")
     return {
-        "source": layout.EVENTS_FILE,
+        "source": source,
         "seq": number,
         "time": epoch,
         "time_local": clock.show(epoch, with_date=True),
         "event_type": as_str(row.get("event_type")) or "",
         "agent_id": as_str(row.get("agent_id")),
         "round_number": as_int_or_none(row.get("round_number")),
-        "detail": "",
+        "detail": detail,
         "data": json.dumps(data, ensure_ascii=False, default=str) if data is not None else None,
     }
 
 
 def _coordination_row(index: int, item: dict[str, Any], clock: Clock) -> dict[str, Any]:
-    epoch = as_float(item.get("timestamp"))
+    """A coordination_events.json entry in the shape of an events.jsonl line (its context is the data)."""
     context = as_dict(item.get("context"))
-    return {
-        "source": layout.COORDINATION_EVENTS_FILE,
-        "seq": index,
-        "time": epoch,
-        "time_local": clock.show(epoch, with_date=True),
-        "event_type": as_str(item.get("event_type")) or "",
-        "agent_id": as_str(item.get("agent_id")),
-        "round_number": as_int_or_none(context.get("round")),
-        "detail": as_str(item.get("details")) or "",
-        "data": json.dumps(context, ensure_ascii=False, default=str) if context else None,
-    }
+    row = {**item, "round_number": context.get("round"), "data": context or None}
+    epoch = as_float(item.get("timestamp"))
+    detail = as_str(item.get("details")) or ""
+    return _jsonl_row(index, row, epoch, clock, layout.COORDINATION_EVENTS_FILE, detail)

@@ -104,8 +104,20 @@ class Phase:
     end_clock: str = ""
 
 
+@dataclass(kw_only=True)
+class Usage:
+    """Tokens, cost and tool calls: of one agent, or the totals of an attempt."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    estimated_cost: float = 0.0
+    tool_calls: int = 0
+    tool_failures: int = 0
+
+
 @dataclass
-class AgentReport:
+class AgentReport(Usage):
     agent_id: str
     backend: str = ""
     model: str = ""
@@ -117,13 +129,7 @@ class AgentReport:
     restarts: int = 0
     error_type: str | None = None
     error_message: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
     cached_input_tokens: int = 0
-    estimated_cost: float = 0.0
-    tool_calls: int = 0
-    tool_failures: int = 0
     seconds_by_round_type: dict[str, float] = field(default_factory=dict)
 
 
@@ -142,13 +148,7 @@ class Review:
 
 
 @dataclass
-class Totals:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    estimated_cost: float = 0.0
-    tool_calls: int = 0
-    tool_failures: int = 0
+class Totals(Usage):
     tool_time_ms: float = 0.0
 
 

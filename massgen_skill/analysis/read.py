@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,20 +55,7 @@ class Reader:
             return None
 
     def json(self, name: str) -> dict[str, Any] | None:
-        text = self._text(name)
-        if text is None:
-            return None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            detail = "empty file" if not text.strip() else f"not valid JSON (line {exc.lineno}: {exc.msg})"
-            self.states[name] = FileState(name, "damaged", detail)
-            return None
-        if not isinstance(data, dict):
-            self.states[name] = FileState(name, "damaged", f"not a JSON object (found {type(data).__name__})")
-            return None
-        self.states[name] = FileState(name, "ok")
-        return data
+        return self._mapping(name, _parse_json, "a JSON object")
 
     def jsonl(self, name: str) -> list[tuple[int, dict[str, Any]]]:
         """(line number, object) for every line that holds a JSON object."""
@@ -95,23 +83,24 @@ class Reader:
         return rows
 
     def yaml(self, name: str) -> dict[str, Any] | None:
+        return self._mapping(name, _parse_yaml, "a YAML mapping")
+
+    def _mapping(self, name: str, parse: Callable[[str], object], kind: str) -> dict[str, Any] | None:
+        """The file as a mapping, noting how the read went: missing, unreadable, damaged (why) or ok."""
         text = self._text(name)
         if text is None:
             return None
         try:
-            import yaml  # lazy: only this command needs it
-        except ImportError:
-            self.states[name] = FileState(name, "not read", "not read (PyYAML is not installed)")
+            data = parse(text)
+        except _NotRead as exc:
+            self.states[name] = FileState(name, "not read", f"not read ({exc})")
             return None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            self.states[name] = FileState(name, "damaged", f"not valid YAML{where}")
+        except ValueError as exc:
+            self.states[name] = FileState(name, "damaged", str(exc))
             return None
         if not isinstance(data, dict):
-            self.states[name] = FileState(name, "damaged", "not a YAML mapping")
+            found = "" if kind.endswith("mapping") else f" (found {type(data).__name__})"
+            self.states[name] = FileState(name, "damaged", f"not {kind}{found}")
             return None
         self.states[name] = FileState(name, "ok")
         return data
@@ -122,6 +111,30 @@ class Reader:
             return None
         self.states[name] = FileState(name, "ok")
         return text.splitlines()
+
+
+class _NotRead(ValueError):
+    """The file could not be parsed here at all (a library is missing); not the file's fault."""
+
+
+def _parse_json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        why = f"not valid JSON (line {exc.lineno}: {exc.msg})" if text.strip() else "empty file"
+        raise ValueError(why) from None
+
+
+def _parse_yaml(text: str) -> object:
+    try:
+        import yaml  # lazy: only this command needs it
+    except ImportError:
+        raise _NotRead("PyYAML is not installed") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ValueError(f"not valid YAML{f' (line {mark.line + 1})' if mark is not None else ''}") from None
 
 
 def _bad_lines(bad: list[int], good: int) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from massgen_skill import atomic
 from massgen_skill.exitcodes import RESULT_WORDS, ExitCode, SkillError
 from massgen_skill.follow.results import outcome_of
+from massgen_skill.prepare.argv import JobFlags
 from massgen_skill.prepare.plan import execute, plan_run
 from massgen_skill.prepare.request import RunRequest
 from massgen_skill.run import records
@@ -38,7 +39,7 @@ def request_for(record: ExperimentRecord, cell: Cell) -> RunRequest:
         cwd_context=NO_CONTEXT,
         config=record.configs[cell.config_index],
         web=settings.web,
-        timeout=settings.timeout,
+        job=JobFlags(timeout=settings.timeout),
         stop_grace=settings.stop_grace,
     )
 

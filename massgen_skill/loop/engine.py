@@ -18,6 +18,7 @@ from massgen_skill.loop.record import LoopRecord, Round
 from massgen_skill.loop.rounds import Ended, Left, follow, left_by, start_detached
 from massgen_skill.massgen.config import find_config
 from massgen_skill.prepare import criteria
+from massgen_skill.prepare.argv import JobFlags
 from massgen_skill.prepare.request import RunRequest
 from massgen_skill.prepare.task import check_task
 from massgen_skill.run.relay import Emitter
@@ -49,7 +50,7 @@ def _request(loop: LoopRecord, task: str, evaluate: bool) -> RunRequest:
         criteria=Path(loop.criteria) if evaluate else None,
         config=loop.config,
         web=loop.web,
-        timeout=loop.timeout,
+        job=JobFlags(timeout=loop.timeout),
         structured=evaluate,
     )
 
