@@ -16,29 +16,26 @@ from massgen_skill import __version__
 from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
 from massgen_skill.output import PROG, one_line, report_error, tolerant_streams
 
-# name -> (module under massgen_skill.commands, one-line summary)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("run", "delegate a task to a MassGen team (supervised; relays LOG_DIR/STATUS/ANSWER)"),
-    "status": ("status", "show a run's progress from its newest status.json"),
-    "wait": ("wait", "block until a run ends, a review is pending, or a timeout"),
-    "result": ("result", "print a finished run's answer, winner and workspace"),
-    "runs": ("runs", "list this project's runs (running / finished / lost)"),
-    "stop": ("stop", "stop a run's whole process group (SIGINT, SIGTERM, SIGKILL)"),
-    "loop": (
-        "loop",
-        "build, evaluate (structured), build on the next tasks, until converged",
-    ),
-    "criteria": ("criteria", "check, translate or list evaluation criteria"),
-    "watch-review": ("watch_review", "announce pending reviews of file changes, one block each"),
-    "review": ("review", "show, approve (all or some files) or reject a pending review"),
-    "steer": ("steer", "send a message to a running CLI-mode team"),
-    "analyze": ("analyze", "write ANALYSIS_REPORT.md for a finished run"),
-    "experiment": ("experiment", "run tasks x configs x repeats as supervised runs; one report and database"),
-    "doctor": ("doctor", "check that a run can start; say how to fix what is missing (--live: prove it)"),
-    "first-run": ("first_run", "install massgen if missing, prove it works live, then run a first task"),
-    "setup": ("setup", "guided MassGen configuration (quickstart)"),
-    "install": ("install", "install this skill into a coding agent's skills folder"),
-    "uninstall": ("uninstall", "remove a skill folder that `install` put there"),
+# name -> one-line summary; the module is massgen_skill.commands.<name with - as _>
+COMMANDS: dict[str, str] = {
+    "run": "delegate a task to a MassGen team (supervised; relays LOG_DIR/STATUS/ANSWER)",
+    "status": "show a run's progress from its newest status.json",
+    "wait": "block until a run ends, a review is pending, or a timeout",
+    "result": "print a finished run's answer, winner and workspace",
+    "runs": "list this project's runs (running / finished / lost)",
+    "stop": "stop a run's whole process group (SIGINT, SIGTERM, SIGKILL)",
+    "loop": "build, evaluate (structured), build on the next tasks, until converged",
+    "criteria": "check, translate or list evaluation criteria",
+    "watch-review": "announce pending reviews of file changes, one block each",
+    "review": "show, approve (all or some files) or reject a pending review",
+    "steer": "send a message to a running CLI-mode team",
+    "analyze": "write ANALYSIS_REPORT.md for a finished run",
+    "experiment": "run tasks x configs x repeats as supervised runs; one report and database",
+    "doctor": "check that a run can start; say how to fix what is missing (--live: prove it)",
+    "first-run": "install massgen if missing, prove it works live, then run a first task",
+    "setup": "guided MassGen configuration (quickstart)",
+    "install": "install this skill into a coding agent's skills folder",
+    "uninstall": "remove a skill folder that `install` put there",
 }
 
 
@@ -51,7 +48,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def _top_parser() -> Parser:
-    lines = "\n".join(f"  {name:<13} {summary}" for name, (_, summary) in COMMANDS.items())
+    lines = "\n".join(f"  {name:<13} {summary}" for name, summary in COMMANDS.items())
     epilog = (
         f"commands:\n{lines}\n\nexit codes:\n{exit_code_table()}\n\n"
         "examples:\n"
@@ -73,8 +70,8 @@ def _top_parser() -> Parser:
 
 def build_parser(name: str) -> tuple[Parser, ModuleType]:
     """The parser of one subcommand (with its module's arguments), and the module whose `run` handles it."""
-    module_name, summary = COMMANDS[name]
-    module = importlib.import_module(f"massgen_skill.commands.{module_name}")
+    summary = COMMANDS[name]
+    module = importlib.import_module(f"massgen_skill.commands.{name.replace('-', '_')}")
     parser = Parser(
         prog=f"{PROG} {name}",
         description=summary[0].upper() + summary[1:] + ".",

@@ -206,39 +206,37 @@ class AttemptFiles:
         return as_float(self.meta.get("start_time")) or as_float(self.session.get("start_time"))
 
 
+# AttemptFiles fields read as JSON objects: always, and only when the file exists (review files).
+_JSON_FIELDS = {
+    "status": layout.STATUS_FILE,
+    "coordination": layout.COORDINATION_EVENTS_FILE,
+    "summary": layout.METRICS_SUMMARY_FILE,
+    "metrics_events": layout.METRICS_EVENTS_FILE,
+    "mappings": layout.SNAPSHOT_MAPPINGS_FILE,
+}
+_JSON_IF_PRESENT = {"review_request": layout.REVIEW_REQUEST, "review_result": layout.REVIEW_RESULT}
+
+
 def read_attempt(folder: Path) -> AttemptFiles:
     """Read every file massgen records in an attempt folder (`turn_N/attempt_M/`)."""
     reader = Reader(folder)
-    status = reader.json(layout.STATUS_FILE)
-    event_rows = reader.jsonl(layout.EVENTS_FILE)
-    coordination = reader.json(layout.COORDINATION_EVENTS_FILE)
-    summary = reader.json(layout.METRICS_SUMMARY_FILE)
-    metrics_events = reader.json(layout.METRICS_EVENTS_FILE)
-    metadata = reader.yaml(layout.EXECUTION_METADATA_FILE)
-    mappings = reader.json(layout.SNAPSHOT_MAPPINGS_FILE)
+    jsons = {field: reader.json(name) for field, name in _JSON_FIELDS.items()}
+    for field, name in _JSON_IF_PRESENT.items():
+        jsons[field] = reader.json(name) if (folder / name).exists() else None
     log_lines = reader.lines(layout.MASSGEN_LOG_FILE)
     if log_lines is None and (folder / layout.MASSGEN_DEBUG_LOG_FILE).is_file():
         log_lines = reader.lines(layout.MASSGEN_DEBUG_LOG_FILE)
-    requested = (folder / layout.REVIEW_REQUEST).exists()
-    review_request = reader.json(layout.REVIEW_REQUEST) if requested else None
-    review_result = reader.json(layout.REVIEW_RESULT) if (folder / layout.REVIEW_RESULT).exists() else None
     agent_folders = scan_agent_folders(folder)
     return AttemptFiles(
         folder=folder,
-        status=status,
-        event_rows=event_rows,
-        coordination=coordination,
-        summary=summary,
-        metrics_events=metrics_events,
-        metadata=metadata,
-        mappings=mappings,
+        event_rows=reader.jsonl(layout.EVENTS_FILE),
+        metadata=reader.yaml(layout.EXECUTION_METADATA_FILE),
         log_lines=log_lines,
-        review_request=review_request,
-        review_result=review_result,
-        review_requested=requested,
+        review_requested=(folder / layout.REVIEW_REQUEST).exists(),
         agent_folders=agent_folders,
         votes=_read_votes(agent_folders),
         states=_file_states(reader.states),
+        **jsons,
     )
 
 

@@ -30,7 +30,7 @@ LEGEND_H = 48  # two rows
 TEAM_LANE = "(team)"  # events of no single agent: the review decision, orchestration restarts
 
 # Timeline kind → (shape, colour). Kinds not listed (start, status, stopped, end) are not drawn.
-STYLES: dict[str, tuple[str, str]] = {
+_ROUND_MARKS = {
     "answer": ("circle", "#1f77b4"),
     "vote": ("diamond", "#2ca02c"),
     "vote ignored": ("diamond", "#a0a0a0"),
@@ -40,10 +40,13 @@ STYLES: dict[str, tuple[str, str]] = {
     "error": ("square", "#d62728"),
     "timeout": ("square", "#9467bd"),
     "tool failure": ("triangle", "#e377c2"),
+}
+_ENDING_MARKS = {
     "final presentation": ("bar", "#9467bd"),
     "final answer": ("star", "#9467bd"),
     "review": ("triangle", "#8c564b"),
 }
+STYLES: dict[str, tuple[str, str]] = {**_ROUND_MARKS, **_ENDING_MARKS}  # the legend's order too
 PHASE_FILLS = {
     "answering": "#e8f0fa",
     "voting": "#eaf6ea",

@@ -50,16 +50,13 @@ def positive_int(text: str) -> int:
 
 
 def add_project_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--project",
-        metavar="DIR",
-        default=".",
-        help="a folder of the project holding the runs (default: .; runs live at its git top level)",
-    )
+    where = "a folder of the project holding the runs (default: .; runs live at its git top level)"
+    parser.add_argument("--project", metavar="DIR", default=".", help=where)
 
 
-def add_run_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_ref", nargs="?", metavar="RUN", help=RUN_HELP)
+def add_run_argument(parser: argparse.ArgumentParser, metavar: str = "RUN", what: str = RUN_HELP) -> None:
+    """The optional RUN (`latest` when left out), --project and --json."""
+    parser.add_argument("run_ref", nargs="?", metavar=metavar, help=what)
     add_project_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
 

@@ -50,21 +50,13 @@ examples:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
+    live = "run the real massgen end to end against the shipped scripted model"
+    parser.add_argument("--live", action="store_true", help=live)
+    parser.add_argument("--keep", action="store_true", help="with --live: keep the temporary folder")
     parser.add_argument("--config", metavar="FILE", help="check this config instead of massgen's own lookup")
     parser.add_argument("--no-validate", action="store_true", help="skip `massgen --validate` (saves ~15 s)")
-    parser.add_argument(
-        "--validate-timeout",
-        type=float,
-        default=VALIDATE_TIMEOUT,
-        metavar="S",
-        help=f"limit for `massgen --validate` (default {VALIDATE_TIMEOUT:g} s)",
-    )
-    parser.add_argument(
-        "--live",
-        action="store_true",
-        help="run the real massgen end to end against the shipped scripted model",
-    )
-    parser.add_argument("--keep", action="store_true", help="with --live: keep the temporary folder")
+    limit = f"limit for `massgen --validate` (default {VALIDATE_TIMEOUT:g} s)"
+    parser.add_argument("--validate-timeout", type=float, default=VALIDATE_TIMEOUT, metavar="S", help=limit)
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 

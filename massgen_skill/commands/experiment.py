@@ -60,13 +60,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=positive_int, metavar="SECONDS", help="massgen's time limit per cell"
     )
     parser.add_argument("--web", action="store_true", help="cells use massgen's web UI (each its own port)")
-    parser.add_argument(
-        "--stop-grace",
-        type=seconds,
-        default=DEFAULT_STOP_GRACE,
-        metavar="S",
-        help="seconds between stop signals",
-    )
+    grace = "seconds between stop signals"
+    parser.add_argument("--stop-grace", type=seconds, default=DEFAULT_STOP_GRACE, metavar="S", help=grace)
     add_project_argument(parser)
     parser.add_argument("--dry-run", action="store_true", help="print the cells and run nothing")
     parser.add_argument("--json", action="store_true", help="JSON output")

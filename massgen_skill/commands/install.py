@@ -81,22 +81,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--list", action="store_true", help="list the agents, their folders and docs; change nothing"
     )
     parser.add_argument("--link", action="store_true", help="symlink to this checkout instead of copying")
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="move a folder massgen-skill did not install aside to a dated backup, then install",
-    )
+    force = "move a folder massgen-skill did not install aside to a dated backup, then install"
+    parser.add_argument("--force", action="store_true", help=force)
     parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--agent",
-        choices=tuple(host.name for host in HOSTS),
-        metavar="AGENT",
-        help=f"the coding agent whose skills folder to use: {', '.join(host.name for host in HOSTS)}",
-    )
+    names = tuple(host.name for host in HOSTS)
+    agent = f"the coding agent whose skills folder to use: {', '.join(names)}"
+    parser.add_argument("--agent", choices=names, metavar="AGENT", help=agent)
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument(
         "--user", dest="project", action="store_false", default=False, help="user level (default)"
@@ -104,9 +98,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     scope.add_argument(
         "--project", dest="project", action="store_true", help="this project only (current folder)"
     )
-    parser.add_argument(
-        "--dest", metavar="DIR", help="a skills folder of your choice (the skill goes to DIR/massgen)"
-    )
+    dest = "a skills folder of your choice (the skill goes to DIR/massgen)"
+    parser.add_argument("--dest", metavar="DIR", help=dest)
 
 
 def target_of(args: argparse.Namespace) -> Target:

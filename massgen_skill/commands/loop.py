@@ -66,16 +66,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.add_argument("goal", nargs="?", help="what the team should build (one quoted argument)")
     parser.add_argument("--criteria", metavar="FILE", help="evaluation criteria JSON (a new loop needs it)")
-    parser.add_argument(
-        "--max-rounds",
-        type=positive_int,
-        default=DEFAULT_ROUNDS,
-        metavar="N",
-        help=f"at most N build+evaluate rounds ({DEFAULT_ROUNDS})",
-    )
-    parser.add_argument(
-        "--cwd-context", choices=("none", "ro", "rw"), default="rw", help="build runs' project access (rw)"
-    )
+    rounds = f"at most N build+evaluate rounds ({DEFAULT_ROUNDS})"
+    parser.add_argument("--max-rounds", type=positive_int, default=DEFAULT_ROUNDS, metavar="N", help=rounds)
+    access = "build runs' project access (rw)"
+    parser.add_argument("--cwd-context", choices=("none", "ro", "rw"), default="rw", help=access)
     parser.add_argument("--config", metavar="FILE", help="massgen config (agents need `cwd:` workspaces)")
     web = parser.add_mutually_exclusive_group()
     web.add_argument("--web", dest="web", action="store_true", default=None, help="force the web UI")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from massgen_skill.commands._common import add_project_argument, project_dir, seconds, seconds_or_zero
+from massgen_skill.commands._common import add_run_argument, project_dir, seconds, seconds_or_zero
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.output import print_json
 from massgen_skill.review.block import (
@@ -58,35 +58,20 @@ examples:
 
 
 def _common(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument(
-        "run_ref",
-        nargs="?",
-        metavar="RUN|LOG_DIR",
-        help="run id (or prefix), record path, massgen's LOG_DIR, or 'latest' (default)",
-    )
-    add_project_argument(sub)
-    sub.add_argument(
-        "--url", metavar="URL", help="review server, e.g. http://127.0.0.1:8123 (default: from the run)"
-    )
+    which = "run id (or prefix), record path, massgen's LOG_DIR, or 'latest' (default)"
+    add_run_argument(sub, metavar="RUN|LOG_DIR", what=which)
+    server = "review server, e.g. http://127.0.0.1:8123 (default: from the run)"
+    sub.add_argument("--url", metavar="URL", help=server)
     sub.add_argument("--allow-remote", action="store_true", help="allow a review server that is not loopback")
-    sub.add_argument(
-        "--http-timeout",
-        type=seconds,
-        default=HTTP_TIMEOUT,
-        metavar="S",
-        help=f"the whole of each request, connect to last byte ({HTTP_TIMEOUT:g})",
-    )
-    sub.add_argument("--json", action="store_true", help="print JSON")
+    deadline = f"the whole of each request, connect to last byte ({HTTP_TIMEOUT:g})"
+    sub.add_argument("--http-timeout", type=seconds, default=HTTP_TIMEOUT, metavar="S", help=deadline)
 
 
 def _decision(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--feedback", metavar="TEXT", help="a note for the team, sent with the decision")
+    wait = f"wait this long for massgen's review_result.json ({CONFIRM_TIMEOUT:g})"
     sub.add_argument(
-        "--confirm-timeout",
-        type=seconds_or_zero,
-        default=CONFIRM_TIMEOUT,
-        metavar="S",
-        help=f"wait this long for massgen's review_result.json ({CONFIRM_TIMEOUT:g})",
+        "--confirm-timeout", type=seconds_or_zero, default=CONFIRM_TIMEOUT, metavar="S", help=wait
     )
 
 
@@ -103,13 +88,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "approve", help="apply all changes, or only --files", epilog=EPILOG, formatter_class=fmt
     )
     _common(approve)
-    approve.add_argument(
-        "--files",
-        nargs="+",
-        action="extend",
-        metavar="PATH",
-        help="approve only these (each must be a file of the pending review; the rest is discarded)",
-    )
+    only = "approve only these (each must be a file of the pending review; the rest is discarded)"
+    approve.add_argument("--files", nargs="+", action="extend", metavar="PATH", help=only)
     _decision(approve)
     reject = subs.add_parser("reject", help="discard every change", epilog=EPILOG, formatter_class=fmt)
     _common(reject)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,7 @@ class NextTask:
     priority: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "id": self.id,
-            "category": self.category,
-            "description": self.description,
-            "guidance": self.guidance,
-            "priority": self.priority,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

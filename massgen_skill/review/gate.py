@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -182,14 +182,7 @@ class Decision:
     path: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "approved": self.approved,
-            "approved_files": self.approved_files,
-            "action": self.action,
-            "resolved_by": self.resolved_by,
-            "timestamp": self.timestamp,
-            "path": self.path,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

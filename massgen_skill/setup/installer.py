@@ -52,42 +52,27 @@ class Host:
     legacy_user_dirs: tuple[str, ...] = ()  # older documented folders: `uninstall` still looks there
 
 
+# Documentation pages too long for one table line.
+_CODEX_DOCS = "https://developers.openai.com/codex/skills"
+_COPILOT_DOCS = "https://docs.github.com/en/copilot/concepts/agents/about-agent-skills"
+_WINDSURF_DOCS = "https://docs.windsurf.com/windsurf/cascade/skills"
+_GOOSE_DOCS = "https://block.github.io/goose/docs/guides/context-engineering/using-skills"
+
 HOSTS: tuple[Host, ...] = (
     Host("claude-code", ".claude/skills", ".claude/skills", "https://code.claude.com/docs/en/skills"),
     # Codex reads $HOME/.agents/skills and <repo>/.agents/skills; ~/.codex/skills ($CODEX_HOME/skills)
     # was its folder before, so copies installed there are still found by `uninstall`.
-    Host(
-        "codex",
-        ".agents/skills",
-        ".agents/skills",
-        "https://developers.openai.com/codex/skills",
-        (".codex/skills",),
-    ),
+    Host("codex", ".agents/skills", ".agents/skills", _CODEX_DOCS, (".codex/skills",)),
     Host("cursor", ".cursor/skills", ".cursor/skills", "https://cursor.com/docs/context/skills"),
     Host("gemini", ".gemini/skills", ".gemini/skills", "https://geminicli.com/docs/cli/skills/"),
-    Host(
-        "copilot",
-        ".copilot/skills",
-        ".github/skills",
-        "https://docs.github.com/en/copilot/concepts/agents/about-agent-skills",
-    ),
+    Host("copilot", ".copilot/skills", ".github/skills", _COPILOT_DOCS),
     Host("agents", ".agents/skills", ".agents/skills", "https://agentskills.io/client-implementation"),
     # OpenCode: ~/.config/opencode/skills and .opencode/skills (it also reads the .claude and .agents ones)
     Host("opencode", ".config/opencode/skills", ".opencode/skills", "https://opencode.ai/docs/skills/"),
     # Windsurf (Cascade): global ~/.codeium/windsurf/skills, workspace .windsurf/skills
-    Host(
-        "windsurf",
-        ".codeium/windsurf/skills",
-        ".windsurf/skills",
-        "https://docs.windsurf.com/windsurf/cascade/skills",
-    ),
+    Host("windsurf", ".codeium/windsurf/skills", ".windsurf/skills", _WINDSURF_DOCS),
     # goose: ~/.agents/skills and .agents/skills are its recommended folders (the same as `agents`)
-    Host(
-        "goose",
-        ".agents/skills",
-        ".agents/skills",
-        "https://block.github.io/goose/docs/guides/context-engineering/using-skills",
-    ),
+    Host("goose", ".agents/skills", ".agents/skills", _GOOSE_DOCS),
     # Amp: ~/.config/agents/skills (global) and .agents/skills (workspace)
     Host("amp", ".config/agents/skills", ".agents/skills", "https://ampcode.com/manual#agent-skills"),
     # Cline: ~/.cline/skills (global) and .cline/skills (workspace, recommended)
