@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from massgen_skill.exitcodes import ExitCode
-from massgen_skill.experiment import control
-from massgen_skill.experiment import record as experiment
-from massgen_skill.output import print_json
 from massgen_skill.run.records import RunRecord, project_root, resolve_run
 
 RUN_HELP = "run id (or a unique prefix), a record path, or 'latest' (default)"
@@ -69,24 +65,3 @@ def project_dir(args: argparse.Namespace) -> Path:
 
 def resolve(args: argparse.Namespace) -> RunRecord:
     return resolve_run(args.run_ref, project_dir(args))
-
-
-def experiment_status(args: argparse.Namespace) -> int:
-    """`status exp-…`: cells ok / failed / left (the experiment's own record)."""
-    info = control.describe(experiment.resolve(args.run_ref, project_dir(args)))
-    if args.json:
-        print_json(info)
-    else:
-        print(control.render(info))
-    return int(ExitCode.OK)
-
-
-def experiment_stop(args: argparse.Namespace, grace: float) -> int:
-    """`stop exp-…`: the supervisor stops its running cells in stages; the record then says stopped."""
-    record = control.stop(experiment.resolve(args.run_ref, project_dir(args)), grace)
-    info = control.describe(record)
-    if args.json:
-        print_json(info)
-    else:
-        print(control.render(info).splitlines()[0])
-    return int(ExitCode.OK if info["state"] != experiment.EXP_RUNNING else ExitCode.INTERNAL)

@@ -13,12 +13,12 @@ from typing import Any
 from massgen_skill import output
 from massgen_skill.commands._common import (
     add_run_argument,
-    experiment_status,
     project_dir,
     resolve,
     seconds,
     seconds_or_zero,
 )
+from massgen_skill.commands._experiments import experiment_status
 from massgen_skill.exitcodes import ExitCode, SkillError
 from massgen_skill.experiment.record import is_experiment_ref
 from massgen_skill.follow.events import RunEvent

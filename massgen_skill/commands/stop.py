@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from massgen_skill.commands._common import add_run_argument, experiment_stop, project_dir, seconds
+from massgen_skill.commands._common import add_run_argument, project_dir, seconds
+from massgen_skill.commands._experiments import experiment_stop
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.experiment.record import is_experiment_ref
 from massgen_skill.loop import control as loop_control
