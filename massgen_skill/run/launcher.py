@@ -218,6 +218,7 @@ class Supervisor:
             self.tree.stop()
             targets += self.tree.targets()
         if self.run_id:
-            targets += [procs.Target(p.pid, p.start) for p in procs.marked_processes(self.run_id)]
+            marked = procs.marked_processes(self.run_id, self.start_time)  # massgen's descendants: not older
+            targets += [procs.Target(p.pid, p.start) for p in marked]
         if targets:
             procs.stop(list(set(targets)), LEFTOVER_GRACES)

@@ -211,10 +211,19 @@ def _environ_has(pid: int, entry: bytes) -> bool:
     return entry in data.split(b"\0")
 
 
-def marked_processes(run_id: str) -> list[ProcInfo]:
-    """Living processes whose environment carries this run's marker (but never us or our ancestors)."""
+def marked_processes(run_id: str, started_since: int | None = None) -> list[ProcInfo]:
+    """Living processes whose environment carries this run's marker (but never us or our ancestors);
+    `started_since` (a start time as `info` gives it): only those started then or later, so the
+    environments of older processes are never read."""
     mine, my_group = own_lineage()
-    candidates = [p for p in all_processes() if not p.dead and p.pid not in mine and p.pgid != my_group]
+    candidates = [
+        p
+        for p in all_processes()
+        if not p.dead
+        and p.pid not in mine
+        and p.pgid != my_group
+        and (started_since is None or (p.start is not None and p.start >= started_since))
+    ]
     if _PROC.is_dir():
         entry = f"{RUN_MARKER}={run_id}".encode()
         return [p for p in candidates if _environ_has(p.pid, entry)]
