@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "setup": ("setup", "guided MassGen configuration (quickstart)"),
     "install": ("install", "install this skill into a coding agent's skills folder"),
     "uninstall": ("uninstall", "remove a skill folder that `install` put there"),
+    "warm": ("warm", "start|status|stop the warm server: runs start in well under a second (opt-in)"),
 }
 
 

@@ -107,6 +107,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="return once massgen is launched (prints RUN_ID and RUN_DIR); then `wait RUN_ID`",
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="start the warm server if none runs, so later runs start in well under a second "
+        "(a running one is used either way; see `massgen-skill warm --help`)",
+    )
     parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
 
 
@@ -171,6 +177,7 @@ def request_from(args: argparse.Namespace, task: str, cwd: Path) -> RunRequest:
         dry_run=args.dry_run,
         json=args.json,
         detach=args.detach,
+        warm=args.warm,
         raw_argv=tuple(args.raw_argv),
     )
 

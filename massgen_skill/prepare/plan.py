@@ -27,6 +27,7 @@ from massgen_skill.run import records
 from massgen_skill.run.launcher import Supervisor, child_env
 from massgen_skill.run.procs import TREE_FILE
 from massgen_skill.run.relay import Emitter, RunRelay, RunSettings
+from massgen_skill.warm.use import warm_start
 
 INBOX_NAME = "inbox"
 STDOUT_LOG = "massgen.stdout.log"
@@ -226,6 +227,7 @@ def _supervise(plan: RunPlan, on_started: Callable[[], None] | None) -> int:
         redact=lambda line: _redact(line, secrets),
         run_id=record.run_id,
         tree_file=record.run_dir / TREE_FILE,
+        warm=warm_start(plan.program, env, record.run_dir, request.warm),
     )
     grace = max(0.1, request.stop_grace)
     settings = RunSettings(

@@ -40,6 +40,7 @@ class RunRequest:
     dry_run: bool = False
     json: bool = False
     detach: bool = False  # return once massgen is launched; supervision goes on in the background
+    warm: bool = False  # start the warm server when none runs (a running one is used either way)
     raw_argv: tuple[str, ...] = ()  # as typed: the confirmation message repeats it
 
     def check(self) -> None:

@@ -84,6 +84,7 @@ class RunRecord:
     partial_answer: str | None = None  # an answer file that is not the team's answer (time limit, stop)
     warnings: list[str] = field(default_factory=list)  # e.g. a plan run that wrote no plan file
     detached: bool = False  # `run --detach`: supervised in the background, output in run_dir
+    launch: str | None = None  # "warm" (forked by the warm server) or "cold: <why not warm>"
 
     @property
     def run_dir(self) -> Path:

@@ -1,0 +1,33 @@
+"""Whether a run tries the warm server, and `run --warm`'s start of one (in the background: this run goes
+cold, the next ones are warm)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from massgen_skill.massgen.program import MassgenProgram
+from massgen_skill.run.launcher import WarmStart
+from massgen_skill.warm import control, paths, server
+from massgen_skill.warm.client import WarmUnavailable, installation, server_socket
+
+
+def warm_start(
+    program: MassgenProgram, env: Mapping[str, str], run_dir: Path, start_if_missing: bool
+) -> WarmStart | None:
+    """What the launcher needs to try a warm start; None when the user switched warm starts off."""
+    if paths.switched_off(env):
+        return None
+    if start_if_missing:
+        with contextlib.suppress(WarmUnavailable):  # the launcher reports the reason when it tries
+            start_in_background(program, env)
+    return WarmStart(program, run_dir / paths.EXIT_STATUS_FILE)
+
+
+def start_in_background(program: MassgenProgram, env: Mapping[str, str]) -> bool:
+    """Start a server unless its socket is there; True when one was started now."""
+    if server_socket(env, installation(program)).exists():
+        return False
+    control.spawn(program, env, server.DEFAULT_IDLE, server.DEFAULT_MAX_RSS_MB)
+    return True
