@@ -1,13 +1,14 @@
 """Warm start with the REAL massgen 0.1.97, offline, inside the private namespace.
 
-One warm server per module, started with ``massgen_skill.sh warm start`` inside the namespace, in a socket
-folder of its own (a user's server is never touched). The core scenarios of ``test_through_skill.py`` run again
-here, warm, with the same assertions (same answer, status.json, log layout), and each must have been forked by
-the server (`launch == "warm"` in the run record). Then the fallbacks: another environment, another network
-namespace, a stopped server; killing the wrapper ends a warm run; ``warm stop`` leaves no process.
+One warm server per module, started with ``massgen_skill.sh warm start`` inside the namespace, in a
+socket folder of its own (a user's server is never touched). The core scenarios of ``test_through_skill.py``
+run again here, warm, with the same assertions (same answer, status.json, log layout), and each must have
+been forked by the server (`launch == "warm"` in the run record). Then the fallbacks: another environment,
+another network namespace, a stopped server; killing the wrapper ends a warm run; ``warm stop`` leaves no
+process.
 
-The whole module shares one HOME: it is an import-time variable (massgen reads ~/.massgen/.env at import), so a
-server only serves callers with its own HOME.
+The whole module shares one HOME: it is an import-time variable (massgen reads ~/.massgen/.env at import),
+so a server only serves callers with its own HOME.
 """
 
 from __future__ import annotations
@@ -133,7 +134,8 @@ def test_warm_log_dir_comes_at_once(
     record_timing(skill.nodeid, "warm: launch to LOG_DIR", time.monotonic() - run.started)
     record = _launched_warm(project)
     stopped = skill.cmd("stop", "--json", "--grace", "3")
-    assert stopped.returncode == 0 and json.loads(stopped.stdout)["processes_left"] is False, stopped.describe()
+    assert stopped.returncode == 0, stopped.describe()
+    assert json.loads(stopped.stdout)["processes_left"] is False, stopped.describe()
     assert run.finish(timeout=30) == ExitCode.STOPPED, run.describe()
     with pytest.raises(ProcessLookupError):
         os.killpg(int(record.pgid or 0), 0)
@@ -189,7 +191,10 @@ def test_another_network_namespace_is_refused(warm_env: dict[str, str], warm_ser
 
 
 def test_stopped_server_falls_back_and_leaves_no_process(
-    mg_netns: NetNS, warm_env: dict[str, str], warm_server: dict[str, Any], run_in_ns: Callable[..., RunResult]
+    mg_netns: NetNS,
+    warm_env: dict[str, str],
+    warm_server: dict[str, Any],
+    run_in_ns: Callable[..., RunResult],
 ) -> None:
     _stop_server(mg_netns, warm_env, warm_server["pid"])
     assert warm_server["pid"] not in mg_netns.pids_inside()
