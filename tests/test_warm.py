@@ -245,7 +245,8 @@ def test_a_changed_environment_runs_cold_and_status_says_why(warm_env, warm_serv
     note = _launch_note(changed, project_dir)
     assert note.startswith("cold: warm server refused: differs: env:LITELLM_LOG") and "DEBUG" not in note
     status = skill(["warm", "status", "--json"], changed, project_dir)
-    assert status.returncode == ExitCode.REFUSED and json.loads(status.stdout)["differs"] == ["env:LITELLM_LOG"]
+    assert status.returncode == ExitCode.REFUSED, status.stdout
+    assert json.loads(status.stdout)["differs"] == ["env:LITELLM_LOG"]
 
 
 def test_status_without_a_server_is_not_found(warm_env, project_dir):
