@@ -18,6 +18,8 @@ import pytest
 from runtools import RUN_SH, group_alive, relayed, run_skill, skill, wait_for
 
 from massgen_skill.exitcodes import ExitCode
+from massgen_skill.massgen.inspection import validate_config
+from massgen_skill.massgen.program import find_massgen
 from massgen_skill.run.launcher import WARM
 from massgen_skill.warm import paths, server
 
@@ -267,3 +269,14 @@ def test_run_warm_starts_a_server_for_the_next_runs(warm_env, project_dir):
     assert _launch_note(warm_env, project_dir) == WARM
     stopped = skill(["warm", "stop", "--json"], warm_env, project_dir)
     assert stopped.returncode == 0
+
+
+def test_validate_goes_through_the_warm_server(warm_env, warm_server, project_dir):
+    program = find_massgen(warm_env)
+    config = str(project_dir / ".massgen" / "config.yaml")
+    checked = validate_config(program, config, project_dir, env=warm_env)
+    cold = validate_config(program, config, project_dir, env={**warm_env, paths.WARM_OFF_ENV: "0"})
+    assert checked.problem is None and checked.valid is not None
+    assert (checked.valid, checked.errors, checked.warnings) == (cold.valid, cold.errors, cold.warnings)
+    after = json.loads(skill(["warm", "status", "--json"], warm_env, project_dir).stdout)
+    assert after["runs"] == warm_server["runs"] + 1

@@ -163,6 +163,37 @@ def _dead(pid: int) -> bool:
     return stat[stat.rfind(")") + 2] in "ZX"
 
 
+def _python(run_in_ns: Callable[..., RunResult], code: str, *args: str) -> RunResult:
+    """Our package's code, run inside the namespace (as the skill's scripts run it)."""
+    env = {"PYTHONPATH": str(harness.REPO_ROOT)}
+    return run_in_ns(["python3", "-c", code, *args], env=env, timeout=120, label="python3 probe")
+
+
+def test_validate_goes_through_the_warm_server(
+    project: harness.Project,
+    llm_server_factory: Callable[..., harness.LLMServer],
+    warm_server: dict[str, Any],
+    run_in_ns: Callable[..., RunResult],
+    mg_netns: NetNS,
+    warm_env: dict[str, str],
+) -> None:
+    """`doctor`'s and setup's `massgen --validate` (massgen/inspection.py) use the server too."""
+    config = harness.write_three_agent_config(project, llm_server_factory().base_url)
+    probe = (
+        "import json,sys\nfrom pathlib import Path\n"
+        "from massgen_skill.massgen.inspection import validate_config\n"
+        "from massgen_skill.massgen.program import find_massgen\n"
+        "v = validate_config(find_massgen(), sys.argv[1], Path('.'))\n"
+        "print(json.dumps({'valid': v.valid, 'seconds': v.seconds, 'problem': v.problem}))\n"
+    )
+    res = _python(run_in_ns, probe, str(config))
+    data = json.loads(res.stdout)
+    record_timing("warm", "warm --validate", data["seconds"])
+    assert data["valid"] is True, res.describe()
+    status = mg_netns.run([str(SKILL_SH), "warm", "status", "--json"], env=warm_env, timeout=60)
+    assert json.loads(status.stdout)["runs"] >= 1, status.describe()
+
+
 # --- fallbacks: cold, with the reason -----------------------------------------------------------------------
 def test_changed_environment_runs_cold_with_the_reason(
     skill: cold.Skill, project: harness.Project, llm_server_factory: Callable[..., harness.LLMServer]
@@ -209,5 +240,5 @@ def test_stopped_server_falls_back_and_leaves_no_process(
         "try:\n    client.launch(p, [p.path], Path('.'), os.environ, Path('x.json'))\n"
         "except client.WarmUnavailable as e:\n    print(e)\n"
     )
-    res = run_in_ns(["python3", "-c", probe], env={"PYTHONPATH": str(harness.REPO_ROOT)}, timeout=60)
+    res = _python(run_in_ns, probe)
     assert res.stdout.startswith("no warm server running"), res.describe()
