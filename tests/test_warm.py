@@ -21,7 +21,9 @@ from massgen_skill.exitcodes import ExitCode
 from massgen_skill.massgen.inspection import validate_config
 from massgen_skill.massgen.program import find_massgen
 from massgen_skill.run.launcher import WARM
+from massgen_skill.run.records import STATE_DIR_ENV
 from massgen_skill.warm import paths, server
+from massgen_skill.warm.use import KEEP_FILE
 
 TESTS_DIR = Path(__file__).resolve().parent
 
@@ -280,3 +282,20 @@ def test_validate_goes_through_the_warm_server(warm_env, warm_server, project_di
     assert (checked.valid, checked.errors, checked.warnings) == (cold.valid, cold.errors, cold.warnings)
     after = json.loads(skill(["warm", "status", "--json"], warm_env, project_dir).stdout)
     assert after["runs"] == warm_server["runs"] + 1
+
+
+def test_install_warm_keeps_a_server_until_warm_stop(warm_env, project_dir, tmp_path):
+    done = skill(["install", "--dest", str(tmp_path / "skills"), "--warm", "--json"], warm_env, project_dir)
+    assert done.returncode == 0, done.stderr
+    warm = json.loads(done.stdout)["warm"]
+    assert warm["kept"] is True and warm["started"] is True
+    keep = Path(warm_env[STATE_DIR_ENV]) / KEEP_FILE
+    assert keep.is_file()
+    wait_for(
+        lambda: json.loads(skill(["warm", "status", "--json"], warm_env, project_dir).stdout)["running"],
+        timeout=60,
+        what="the server started by install --warm",
+    )
+    pid = json.loads(skill(["warm", "status", "--json"], warm_env, project_dir).stdout)["pid"]
+    stopped = skill(["warm", "stop", "--json"], warm_env, project_dir)
+    assert stopped.returncode == 0 and not keep.exists() and not _alive(pid)

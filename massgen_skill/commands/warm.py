@@ -12,6 +12,7 @@ from massgen_skill.output import print_json
 from massgen_skill.warm import control, paths, server
 from massgen_skill.warm.client import WarmUnavailable
 from massgen_skill.warm.control import ServerState
+from massgen_skill.warm.use import keep_file
 
 ACTIONS = ("start", "status", "stop")
 
@@ -24,7 +25,8 @@ another network namespace, massgen upgraded, no server) they start cold and the 
 Set {paths.WARM_OFF_ENV}=0 to never use one; {paths.WARM_DIR_ENV} moves its private folder.
 
 The server ends after --idle seconds without a run, above --max-rss-mb, when massgen's files change, or on
-`warm stop`. Runs already started are not the server's: they go on and stop like any run.
+`warm stop`. Runs already started are not the server's: they go on and stop like any run. After
+`install --warm`, a run starts a server in the background whenever none runs; `warm stop` ends that too.
 
 exit codes: {int(ExitCode.OK)} done / running; {int(ExitCode.NOT_FOUND)} status: no server runs;
 {int(ExitCode.REFUSED)} status: a server runs but does not fit this shell (see "differs");
@@ -70,6 +72,7 @@ def _act(args: argparse.Namespace) -> ServerState:
     if args.action == "start":
         return control.start(program, env, args.idle, args.max_rss_mb, args.timeout)
     if args.action == "stop":
+        keep_file().unlink(missing_ok=True)  # `install --warm`'s keep-alive ends with an explicit stop
         return control.stop(program, env)
     return control.status(program, env)
 

@@ -8,9 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from massgen_skill.massgen.program import MassgenProgram
+from massgen_skill.run import records
 from massgen_skill.run.launcher import WarmStart
 from massgen_skill.warm import control, paths, server
 from massgen_skill.warm.client import WarmUnavailable, installation, server_socket
+
+KEEP_FILE = "warm.keep"
 
 
 def warm_start(
@@ -19,10 +22,24 @@ def warm_start(
     """What the launcher needs to try a warm start; None when the user switched warm starts off."""
     if paths.switched_off(env):
         return None
-    if start_if_missing:
+    if start_if_missing or keep_file().exists():
         with contextlib.suppress(WarmUnavailable):  # the launcher reports the reason when it tries
             start_in_background(program, env)
     return WarmStart(program, run_dir / paths.EXIT_STATUS_FILE)
+
+
+def keep_file() -> Path:
+    """Present after `install --warm`: every run starts the server when none runs (`warm stop` removes it).
+    In the per-user state folder, so it outlives a reboot that empties the socket folder."""
+    return records.state_dir() / KEEP_FILE
+
+
+def keep_running(program: MassgenProgram, env: Mapping[str, str]) -> bool:
+    """`install --warm`: remember to keep a server, and start one now (True: started now)."""
+    path = keep_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("massgen-skill install --warm: runs start the warm server when none runs\n")
+    return start_in_background(program, env)
 
 
 def start_in_background(program: MassgenProgram, env: Mapping[str, str]) -> bool:
