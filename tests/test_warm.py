@@ -248,6 +248,8 @@ def test_a_changed_environment_runs_cold_and_status_says_why(warm_env, warm_serv
     changed = {**warm_env, "LITELLM_LOG": "DEBUG"}
     note = _launch_note(changed, project_dir)
     assert note.startswith("cold: warm server refused: differs: env:LITELLM_LOG") and "DEBUG" not in note
+    shown = json.loads(skill(["status", "--json"], changed, project_dir).stdout)
+    assert shown["launch"] == note
     status = skill(["warm", "status", "--json"], changed, project_dir)
     assert status.returncode == ExitCode.REFUSED, status.stdout
     assert json.loads(status.stdout)["differs"] == ["env:LITELLM_LOG"]
