@@ -27,15 +27,18 @@ from massgen_skill.warm.use import KEEP_FILE
 
 TESTS_DIR = Path(__file__).resolve().parent
 
+# Like massgen's: importing massgen.cli loads .env files into os.environ (here: an import-time variable).
 STANDIN_CLI = f"""\
 import sys
 sys.path.insert(0, {str(TESTS_DIR)!r})
 from fake_massgen.main import main as cli_main
+from massgen.cli.env import load_env_file
+load_env_file()
 """
 STANDIN_ENV = """\
 import os
 def load_env_file():
-    os.environ["STANDIN_ENV_RELOADED"] = os.getcwd()
+    os.environ["MASSGEN_FROM_DOTENV"] = "1"
 """
 STANDIN_SCRIPT = """\
 #!{python}
@@ -301,3 +304,10 @@ def test_install_warm_keeps_a_server_until_warm_stop(warm_env, project_dir, tmp_
     pid = json.loads(skill(["warm", "status", "--json"], warm_env, project_dir).stdout)["pid"]
     stopped = skill(["warm", "stop", "--json"], warm_env, project_dir)
     assert stopped.returncode == 0 and not keep.exists() and not _alive(pid)
+
+
+def test_a_project_env_file_with_import_time_variables_runs_cold(warm_env, warm_server, project_dir):
+    (project_dir / "configs").mkdir()
+    (project_dir / "configs" / ".env").write_text("OPENAI_API_KEY=x\nexport LITELLM_LOG=DEBUG\n")
+    note = _launch_note(warm_env, project_dir)
+    assert note == "cold: configs/.env sets import-time variables: LITELLM_LOG", note

@@ -25,6 +25,7 @@ from massgen_skill.warm import paths, server
 
 CONNECT_TIMEOUT = 2.0
 REPLY_TIMEOUT = 15.0  # a fork answers in milliseconds; a loaded machine may take longer
+PROJECT_ENV_FILE = "configs/.env"  # massgen reads it at import, from its current folder
 STATUS_GRACE = 2.0  # after the child's death: time for it (or the server that reaps it) to write its status
 _POLL = 0.05
 
@@ -138,12 +139,29 @@ def read_status(path: Path) -> int | None:
     return None
 
 
+def project_env_file_sets(cwd: Path) -> list[str]:
+    """Import-time variables set by `configs/.env` under the caller's folder: massgen loads that file at
+    import from its current folder, which for the server was not the caller's."""
+    try:
+        text = (cwd / PROJECT_ENV_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    names = []
+    for line in text.splitlines():
+        name = line.strip().removeprefix("export ").partition("=")[0].strip()
+        if name and server.import_time_env({name: ""}):
+            names.append(name)
+    return names
+
+
 def launch(
     program: MassgenProgram, argv: Sequence[str], cwd: Path, env: Mapping[str, str], status: Path
 ) -> WarmProcess:
     """Ask the server for a run; a WarmProcess on success, WarmUnavailable (with the reason) otherwise."""
     inst = installation(program)
     path = server_socket(env, inst)
+    if names := project_env_file_sets(cwd):
+        raise WarmUnavailable(f"{PROJECT_ENV_FILE} sets import-time variables: {', '.join(names)}")
     with contextlib.suppress(FileNotFoundError):
         status.unlink()
     out_r, out_w = os.pipe()

@@ -340,6 +340,9 @@ class Server:
         self.socket_path = Path(args.socket)
         self.state_path = state_path(self.socket_path)
         self.started = time.time()
+        # The environment massgen was imported under, before its import loads .env files into os.environ
+        # (a cold run's caller has it without them too).
+        self.start_env = dict(os.environ)
         self.last_use = time.monotonic()
         self.runs = 0
         self.children: dict[int, Path] = {}
@@ -354,7 +357,7 @@ class Server:
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 
     def fingerprint(self) -> dict[str, Any]:
-        return fingerprint(self.args.massgen, self.interpreter, os.environ)
+        return fingerprint(self.args.massgen, self.interpreter, self.start_env)
 
     def state(self) -> dict[str, Any]:
         return {
