@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from runtools import RUN_SH, group_alive, relayed, run_skill, skill, wait_for
+from runtools import group_alive, relayed, run_skill, skill, wait_for
+from test_truth import start_hanging
 
 from massgen_skill.exitcodes import ExitCode
 from massgen_skill.massgen.inspection import validate_config
@@ -182,30 +183,8 @@ def test_warm_exit_codes_and_crashes_are_massgens_own(warm_env, warm_server, pro
     assert record["launch"] == WARM and record["massgen_exit"] not in (0, None)
 
 
-def _start_hanging(env: dict[str, str], project: Path) -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen(
-        [str(RUN_SH), "--no-web", "--stop-grace", "1", "long task"],
-        env={**env, "FAKE_MASSGEN_SCENARIO": "hang"},
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    runs = project / ".massgen" / "skill_runs"
-
-    def running() -> dict | None:
-        for path in runs.glob("*.json"):
-            data = json.loads(path.read_text())
-            if data.get("pgid") and data.get("log_dir"):
-                return data
-        return None
-
-    return proc, wait_for(running, what="the hanging run's record")
-
-
 def test_a_killed_warm_massgen_is_a_crash_named_by_its_signal(warm_env, warm_server, project_dir):
-    proc, record = _start_hanging(warm_env, project_dir)
+    proc, record = start_hanging(warm_env, project_dir)
     assert record["launch"] == WARM
     os.kill(record["pid"], signal.SIGKILL)
     out, err = proc.communicate(timeout=30)
@@ -214,7 +193,7 @@ def test_a_killed_warm_massgen_is_a_crash_named_by_its_signal(warm_env, warm_ser
 
 
 def test_stop_and_signals_reach_a_warm_run_as_a_cold_one(warm_env, warm_server, project_dir):
-    proc, record = _start_hanging(warm_env, project_dir)
+    proc, record = start_hanging(warm_env, project_dir)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == ExitCode.STOPPED, out + err
@@ -222,7 +201,7 @@ def test_stop_and_signals_reach_a_warm_run_as_a_cold_one(warm_env, warm_server, 
 
 
 def test_killing_the_wrapper_ends_the_warm_massgen(warm_env, warm_server, project_dir):
-    proc, record = _start_hanging(warm_env, project_dir)
+    proc, record = start_hanging(warm_env, project_dir)
     os.kill(record["wrapper_pid"], signal.SIGKILL)
     proc.communicate(timeout=10)
     wait_for(lambda: not _alive(record["pid"]), timeout=15, what="the warm massgen's end (lifeline)")

@@ -39,30 +39,30 @@ examples:
 """
 
 
+START_OPTIONS = (
+    ("--idle", seconds, server.DEFAULT_IDLE, "S", "end after S seconds without a run (default: %(default)g)"),
+    (
+        "--max-rss-mb",
+        positive_int,
+        server.DEFAULT_MAX_RSS_MB,
+        "MB",
+        "end when the server's memory passes MB (default: %(default)s)",
+    ),
+    (
+        "--timeout",
+        seconds,
+        control.START_TIMEOUT,
+        "S",
+        "wait at most S seconds for massgen's import (default: %(default)g)",
+    ),
+)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.add_argument("action", choices=ACTIONS, help="start, describe or stop the server")
-    parser.add_argument(
-        "--idle",
-        type=seconds,
-        default=server.DEFAULT_IDLE,
-        metavar="S",
-        help="start: end after S seconds without a run (default: %(default)g)",
-    )
-    parser.add_argument(
-        "--max-rss-mb",
-        type=positive_int,
-        default=server.DEFAULT_MAX_RSS_MB,
-        metavar="MB",
-        help="start: end when the server's memory passes MB (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=control.START_TIMEOUT,
-        metavar="S",
-        help="start: wait at most S seconds for massgen's import (default: %(default)g)",
-    )
+    for flag, kind, default, metavar, text in START_OPTIONS:
+        parser.add_argument(flag, type=kind, default=default, metavar=metavar, help=f"start: {text}")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 

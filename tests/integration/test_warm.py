@@ -124,29 +124,43 @@ def test_warm_all_agents_fail_same_as_cold(
     _launched_warm(project)
 
 
-def test_warm_log_dir_comes_at_once(
-    skill: cold.Skill, project: harness.Project, llm_server_factory: Callable[..., harness.LLMServer]
-) -> None:
-    server = llm_server_factory(delay=60.0)
+def _slow_run(
+    skill: cold.Skill, project: harness.Project, factory: Callable[..., harness.LLMServer], name: str
+) -> tuple[cold.BackgroundRun, harness.LLMServer]:
+    """A warm 3-agent run in the background whose model answers only after 60 s (stopped by the test)."""
+    server = factory(delay=60.0)
     config = harness.write_three_agent_config(project, server.base_url)
-    run = skill.start("--no-web", "--config", config, cold.QUESTION, name="warm-first-line")
+    return skill.start("--no-web", "--config", config, cold.QUESTION, name=name), server
+
+
+def test_warm_log_dir_comes_at_once_and_stop_leaves_no_process(
+    skill: cold.Skill,
+    project: harness.Project,
+    mg_netns: NetNS,
+    llm_server_factory: Callable[..., harness.LLMServer],
+    warm_server: dict[str, Any],
+) -> None:
+    run, server = _slow_run(skill, project, llm_server_factory, "warm-stop")
     run.wait_for(lambda: "LOG_DIR: " in run.stdout(), timeout=60, what="LOG_DIR")
     record_timing(skill.nodeid, "warm: launch to LOG_DIR", time.monotonic() - run.started)
     record = _launched_warm(project)
+    run.wait_for(lambda: server.requests(), timeout=60, what="the first LLM request")
     stopped = skill.cmd("stop", "--json", "--grace", "3")
     assert stopped.returncode == 0, stopped.describe()
     assert json.loads(stopped.stdout)["processes_left"] is False, stopped.describe()
     assert run.finish(timeout=30) == ExitCode.STOPPED, run.describe()
+    assert cold.relayed(run.stdout()).one("RESULT") == cold.RESULT_WORDS[ExitCode.STOPPED]
     with pytest.raises(ProcessLookupError):
         os.killpg(int(record.pgid or 0), 0)
+    servers = {server.process.pid, warm_server["pid"]}
+    left = {p: cold._cmdline(p) for p in mg_netns.pids_inside() if p not in servers}
+    assert not left, f"processes of the run survived: {left}"
 
 
 def test_killing_the_wrapper_ends_a_warm_run(
     skill: cold.Skill, project: harness.Project, llm_server_factory: Callable[..., harness.LLMServer]
 ) -> None:
-    server = llm_server_factory(delay=60.0)
-    config = harness.write_three_agent_config(project, server.base_url)
-    run = skill.start("--no-web", "--config", config, cold.QUESTION, name="kill-wrapper")
+    run, server = _slow_run(skill, project, llm_server_factory, "kill-wrapper")
     run.wait_for(lambda: server.requests(), timeout=60, what="the first LLM request")
     record = _launched_warm(project)
     assert record.pid and record.wrapper_pid
