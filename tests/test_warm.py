@@ -290,3 +290,18 @@ def test_a_project_env_file_with_import_time_variables_runs_cold(warm_env, warm_
     (project_dir / "configs" / ".env").write_text("OPENAI_API_KEY=x\nexport LITELLM_LOG=DEBUG\n")
     note = _launch_note(warm_env, project_dir)
     assert note == "cold: configs/.env sets import-time variables: LITELLM_LOG", note
+
+
+def test_dry_run_json_says_how_the_run_would_start(warm_env, project_dir):
+    def launch() -> str:
+        done = run_skill(["--dry-run", "--json", "--no-web", "task"], warm_env, project_dir)
+        assert done.returncode == 0, done.stderr
+        return str(json.loads(done.stdout)["launch"])
+
+    assert launch().startswith("cold: ")
+    started = skill(["warm", "start", "--json", "--timeout", "60"], warm_env, project_dir, timeout=90)
+    assert started.returncode == 0, started.stderr
+    try:
+        assert launch() == WARM
+    finally:
+        skill(["warm", "stop"], warm_env, project_dir)

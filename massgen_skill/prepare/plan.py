@@ -27,7 +27,7 @@ from massgen_skill.run import records
 from massgen_skill.run.launcher import Supervisor, child_env
 from massgen_skill.run.procs import TREE_FILE
 from massgen_skill.run.relay import Emitter, RunRelay, RunSettings
-from massgen_skill.warm.use import warm_start
+from massgen_skill.warm.use import preview, warm_start
 
 INBOX_NAME = "inbox"
 STDOUT_LOG = "massgen.stdout.log"
@@ -181,6 +181,7 @@ def _dry_run(plan: RunPlan) -> int:
                 "web": command.web,
                 "web_port": command.web_port,
                 "review_gate": command.review_gate,
+                "launch": preview(plan.program, child_env(os.environ), plan.request.cwd),
                 "needs_confirmation": decision.needs_confirmation,
                 "reasons": list(decision.reasons),
                 "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],

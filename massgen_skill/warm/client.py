@@ -139,19 +139,19 @@ def read_status(path: Path) -> int | None:
     return None
 
 
-def project_env_file_sets(cwd: Path) -> list[str]:
+def project_env_problem(cwd: Path) -> str | None:
     """Import-time variables set by `configs/.env` under the caller's folder: massgen loads that file at
     import from its current folder, which for the server was not the caller's."""
     try:
         text = (cwd / PROJECT_ENV_FILE).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return []
+        return None
     names = []
     for line in text.splitlines():
         name = line.strip().removeprefix("export ").partition("=")[0].strip()
         if name and server.import_time_env({name: ""}):
             names.append(name)
-    return names
+    return f"{PROJECT_ENV_FILE} sets import-time variables: {', '.join(names)}" if names else None
 
 
 def launch(
@@ -160,8 +160,8 @@ def launch(
     """Ask the server for a run; a WarmProcess on success, WarmUnavailable (with the reason) otherwise."""
     inst = installation(program)
     path = server_socket(env, inst)
-    if names := project_env_file_sets(cwd):
-        raise WarmUnavailable(f"{PROJECT_ENV_FILE} sets import-time variables: {', '.join(names)}")
+    if problem := project_env_problem(cwd):
+        raise WarmUnavailable(problem)
     with contextlib.suppress(FileNotFoundError):
         status.unlink()
     out_r, out_w = os.pipe()

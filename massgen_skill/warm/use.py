@@ -9,9 +9,9 @@ from pathlib import Path
 
 from massgen_skill.massgen.program import MassgenProgram
 from massgen_skill.run import records
-from massgen_skill.run.launcher import WarmStart
+from massgen_skill.run.launcher import COLD, WARM, WarmStart
 from massgen_skill.warm import control, paths, server
-from massgen_skill.warm.client import WarmUnavailable, installation, server_socket
+from massgen_skill.warm.client import WarmUnavailable, installation, project_env_problem, server_socket
 
 KEEP_FILE = "warm.keep"
 
@@ -26,6 +26,20 @@ def warm_start(
         with contextlib.suppress(WarmUnavailable):  # the launcher reports the reason when it tries
             start_in_background(program, env)
     return WarmStart(program, run_dir / paths.EXIT_STATUS_FILE)
+
+
+def preview(program: MassgenProgram, env: Mapping[str, str], cwd: Path) -> str:
+    """How a run would start now (`run --dry-run --json`): "warm", "cold" (switched off) or "cold: <why>"."""
+    if paths.switched_off(env):
+        return COLD
+    try:
+        state = control.status(program, env)
+    except WarmUnavailable as exc:
+        return f"{COLD}: {exc}"
+    if not state.running or state.differs:
+        return f"{COLD}: {state.reason}"
+    problem = project_env_problem(cwd)
+    return f"{COLD}: {problem}" if problem else WARM
 
 
 def keep_file() -> Path:
