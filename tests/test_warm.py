@@ -23,7 +23,7 @@ from massgen_skill.massgen.inspection import validate_config
 from massgen_skill.massgen.program import find_massgen
 from massgen_skill.run.launcher import WARM
 from massgen_skill.run.records import STATE_DIR_ENV
-from massgen_skill.warm import paths, server
+from massgen_skill.warm import control, paths, server
 from massgen_skill.warm.use import KEEP_FILE
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -305,3 +305,11 @@ def test_dry_run_json_says_how_the_run_would_start(warm_env, project_dir):
         assert launch() == WARM
     finally:
         skill(["warm", "stop"], warm_env, project_dir)
+
+
+def test_a_second_server_leaves_the_running_one_alone(warm_env, warm_server, project_dir):
+    program = find_massgen(warm_env)
+    second = control.spawn(program, warm_env, 60.0, 1024)
+    wait_for(lambda: not _alive(second), timeout=60, what="the second server's exit")
+    state = json.loads(skill(["warm", "status", "--json"], warm_env, project_dir).stdout)
+    assert state["running"] and state["pid"] == warm_server["pid"]

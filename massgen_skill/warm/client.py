@@ -30,6 +30,9 @@ STATUS_GRACE = 2.0  # after the child's death: time for it (or the server that r
 _POLL = 0.05
 
 
+NO_SERVER = "no warm server running (start one: massgen-skill warm start)"
+
+
 class WarmUnavailable(Exception):
     """No warm start for this run; the message is the reason (for --json and the run record)."""
 
@@ -63,11 +66,11 @@ def ask(
     path: Path, message: Mapping[str, Any], fds: Sequence[int] = (), timeout: float = REPLY_TIMEOUT
 ) -> dict:
     """One request, one answer. Raises WarmUnavailable on any socket error or refusal."""
+    if not os.path.lexists(path.parent) or not os.path.lexists(path):
+        raise WarmUnavailable(NO_SERVER)
     reason = paths.unsafe(path.parent)
     if reason:
         raise WarmUnavailable(reason)
-    if not path.exists():
-        raise WarmUnavailable("no warm server running (start one: massgen-skill warm start)")
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(CONNECT_TIMEOUT)

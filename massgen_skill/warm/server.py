@@ -228,6 +228,17 @@ def write_status_once(path: Path, data: Mapping[str, Any]) -> None:
         write_json(path, data)
 
 
+def _answers(path: Path) -> bool:
+    """Something listens on `path` (two servers started at once: the second leaves the first alone)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(2.0)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 def _peer_uid(conn: socket.socket) -> int | None:
     option = getattr(socket, "SO_PEERCRED", None)
     if option is None:
@@ -377,6 +388,9 @@ class Server:
         }
 
     def serve(self) -> None:
+        if _answers(self.socket_path):
+            print("warm server: another one already serves this socket", file=sys.stderr, flush=True)
+            return
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
         self.listener.bind(str(self.socket_path))
