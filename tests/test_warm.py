@@ -313,3 +313,12 @@ def test_a_second_server_leaves_the_running_one_alone(warm_env, warm_server, pro
     wait_for(lambda: not _alive(second), timeout=60, what="the second server's exit")
     state = json.loads(skill(["warm", "status", "--json"], warm_env, project_dir).stdout)
     assert state["running"] and state["pid"] == warm_server["pid"]
+
+
+def test_a_detached_run_is_warm_too(warm_env, warm_server, project_dir):
+    started = run_skill(["--detach", "--no-web", "task"], warm_env, project_dir)
+    assert started.returncode == 0, started.stderr
+    run_id = relayed(started.stdout)["RUN_ID"][0]
+    waited = skill(["wait", run_id, "--timeout", "30"], warm_env, project_dir, timeout=60)
+    assert waited.returncode == 0, waited.stdout + waited.stderr
+    assert _record(project_dir, run_id)["launch"] == WARM
