@@ -189,7 +189,7 @@ class Supervisor:
         if self.warm is not None:
             try:
                 child = launch(self.warm.program, self.argv, self.cwd, self.env, self.warm.status)
-            except WarmUnavailable as exc:
+            except (WarmUnavailable, OSError) as exc:  # never a failed run: cold, saying why
                 self.launch_note = f"{COLD}: {exc}"
             else:
                 self.launch_note = WARM

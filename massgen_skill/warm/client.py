@@ -163,13 +163,18 @@ def launch(
     """Ask the server for a run; a WarmProcess on success, WarmUnavailable (with the reason) otherwise."""
     inst = installation(program)
     path = server_socket(env, inst)
+    if not os.path.lexists(path):  # the common case without a server: no pipes, no fingerprint
+        raise WarmUnavailable(NO_SERVER)
     if problem := project_env_problem(cwd):
         raise WarmUnavailable(problem)
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(OSError):  # a stale status cannot stay: the child replaces it atomically
         status.unlink()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    life_r, life_w = os.pipe()
+    try:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        life_r, life_w = os.pipe()
+    except OSError as exc:  # out of file descriptors: the pipes made so far are closed with the process
+        raise WarmUnavailable(f"no pipes for a warm run: {exc.strerror or exc}") from None
     request = {
         "op": "run",
         "argv": list(argv),
@@ -180,11 +185,14 @@ def launch(
     }
     try:
         reply = ask(path, request, (out_w, err_w, life_r))
-    except WarmUnavailable:
+        pid, start = int(reply["pid"]), reply.get("start")
+    except (WarmUnavailable, KeyError, TypeError, ValueError) as exc:
         for fd in (out_r, err_r, life_w):  # a child forked before the error dies with the lifeline
             os.close(fd)
-        raise
+        if isinstance(exc, WarmUnavailable):
+            raise
+        raise WarmUnavailable(f"warm server gave a bad answer: {exc!r}") from None
     finally:
         for fd in (out_w, err_w, life_r):
             os.close(fd)
-    return WarmProcess(int(reply["pid"]), reply.get("start"), (out_r, err_r), life_w, status)
+    return WarmProcess(pid, start if isinstance(start, int) else None, (out_r, err_r), life_w, status)
