@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -322,3 +323,28 @@ def test_a_detached_run_is_warm_too(warm_env, warm_server, project_dir):
     waited = skill(["wait", run_id, "--timeout", "30"], warm_env, project_dir, timeout=60)
     assert waited.returncode == 0, waited.stdout + waited.stderr
     assert _record(project_dir, run_id)["launch"] == WARM
+
+
+def test_a_bad_answer_runs_cold_with_the_reason(warm_env, project_dir, standin):
+    folder = Path(warm_env[paths.WARM_DIR_ENV])
+    assert paths.make_private(folder) is None
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(paths.socket_path(folder, str(standin))))
+    listener.listen(1)
+    listener.settimeout(30)
+
+    def answer_without_a_pid() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            _, fds = server.recv_message(conn, max_fds=3)
+            for fd in fds:
+                os.close(fd)
+            server.send_message(conn, {"ok": True})
+
+    helper = threading.Thread(target=answer_without_a_pid, daemon=True)
+    helper.start()
+    try:
+        assert _launch_note(warm_env, project_dir).startswith("cold: warm server gave a bad answer")
+    finally:
+        helper.join(timeout=10)
+        listener.close()
