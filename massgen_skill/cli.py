@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "setup": "guided MassGen configuration (quickstart)",
     "install": "install this skill into a coding agent's skills folder",
     "uninstall": "remove a skill folder that `install` put there",
+    "warm": "start|status|stop the warm server: runs start in well under a second (opt-in)",
 }
 
 

@@ -17,6 +17,7 @@ from runtools import VENV_BIN
 
 from massgen_skill.massgen.private_env import CACHE_VARIABLE
 from massgen_skill.run.records import STATE_DIR_ENV
+from massgen_skill.warm.paths import WARM_DIR_ENV
 
 __all__ = ["FAKE_BIN_DIR", "FakeMassgen"]
 
@@ -83,6 +84,12 @@ def project_dir(tmp_path: Path, fake_massgen: FakeMassgen) -> Path:
 def _private_run_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Runs a test records in-process go to a per-test run index, never the user's own (`runs --all`)."""
     monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "run-index"))
+
+
+@pytest.fixture(autouse=True)
+def _private_warm_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A warm server a test starts (or looks for) lives in the test's folder, never the user's own."""
+    monkeypatch.setenv(WARM_DIR_ENV, str(tmp_path / "warm"))
 
 
 @pytest.fixture

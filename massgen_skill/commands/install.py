@@ -6,7 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from massgen_skill.exitcodes import ExitCode
+from massgen_skill.exitcodes import ExitCode, SkillError
+from massgen_skill.massgen.program import find_massgen
 from massgen_skill.output import print_json
 from massgen_skill.setup.installer import (
     BACKUPS_DIR,
@@ -21,6 +22,8 @@ from massgen_skill.setup.installer import (
     locate_bundle,
     skills_dir,
 )
+from massgen_skill.warm.client import WarmUnavailable
+from massgen_skill.warm.use import keep_running
 
 EPILOG = """\
 Where the skill goes (a folder named `massgen`; `install --list` also names each agent's documentation):
@@ -84,6 +87,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     force = "move a folder massgen-skill did not install aside to a dated backup, then install"
     parser.add_argument("--force", action="store_true", help=force)
     parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="also keep a warm server for this user: runs start in well under a second (see `warm --help`)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -110,7 +118,9 @@ def destination(target: Target) -> Path:
     return skills_dir(target, os.environ, Path(os.getcwd())) / SKILL_NAME
 
 
-def report(outcome: Outcome, target: Target, as_json: bool, verb: str) -> None:
+def report(
+    outcome: Outcome, target: Target, as_json: bool, verb: str, extra: dict[str, object] | None = None
+) -> None:
     shared = hosts_sharing(Path(outcome.dest).parent, os.environ, Path(os.getcwd()))
     data = {
         "ok": True,
@@ -118,6 +128,7 @@ def report(outcome: Outcome, target: Target, as_json: bool, verb: str) -> None:
         "scope": "project" if target.project else "user",
         "shared_with": shared,
         **outcome.as_dict(),
+        **(extra or {}),
     }
     if as_json:
         print_json(data)
@@ -172,6 +183,17 @@ def _print_list(as_json: bool) -> None:
         print(f"  docs:    {host.docs}", flush=True)
 
 
+def _keep_warm() -> dict[str, object]:
+    """`--warm`: remember to keep a warm server and start one now, in the background (never a prompt)."""
+    try:
+        started = keep_running(find_massgen(), os.environ)
+    except (SkillError, WarmUnavailable) as exc:
+        return {"kept": False, "note": f"not kept: {exc}"}
+    note = "starting in the background" if started else "already running"
+    note += "; runs keep one (massgen-skill warm stop ends it)"
+    return {"kept": True, "started": started, "note": note}
+
+
 def run(args: argparse.Namespace) -> int:
     if args.list:
         _print_list(args.json)
@@ -186,7 +208,10 @@ def run(args: argparse.Namespace) -> int:
         outcome = install_copy(
             bundle, dest, force=args.force, dry_run=args.dry_run, info=info, python=current_python()
         )
-    report(outcome, target, args.json, "installed")
+    warm = _keep_warm() if args.warm and not args.dry_run else None
+    report(outcome, target, args.json, "installed", {"warm": warm} if warm else None)
+    if warm and not args.json:
+        print(f"warm server: {warm['note']}", flush=True)
     if not args.json and outcome.action in ("installed", "updated", "linked"):
         print(f"next: {dest}/scripts/massgen_skill.sh doctor", flush=True)
     return int(ExitCode.OK)

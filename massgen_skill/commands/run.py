@@ -139,6 +139,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--structured", action="store_true", help=structured)
     follow_up = "ask a follow-up: the next turn of RUN's session (an id, a unique prefix or 'latest')"
     parser.add_argument("--continue", dest="continue_run", metavar="RUN", help=follow_up)
+    warm = (
+        "start the warm server if none runs, so later runs start in well under a second (see `warm --help`)"
+    )
+    parser.add_argument("--warm", action="store_true", help=warm)
     parser.add_argument("--json", action="store_true", help="JSON output (one object per line when running)")
 
 

@@ -103,6 +103,7 @@ def describe(record: RunRecord) -> dict[str, Any]:
         "project_dir": record.project_dir,
         "cwd": record.cwd or record.project_dir,
         "detached": record.detached,
+        "launch": record.launch,  # "warm", or "cold: <why not warm>" (references/warm.md)
         "log_dir": record.log_dir,
         "answer_path": record.answer_path,
         "partial_answer": record.partial_answer,

@@ -22,6 +22,7 @@ from massgen_skill.output import one_line
 from massgen_skill.run import procs
 from massgen_skill.run.launcher import child_env
 from massgen_skill.run.procs import Completed
+from massgen_skill.warm.bounded import run_bounded_warm
 
 VALIDATE_TIMEOUT = 90.0  # seconds: ~15 s of imports, then a fast check
 PROBE_TIMEOUT = 30.0
@@ -32,9 +33,13 @@ def run_bounded(
     cwd: Path,
     timeout: float,
     env: Mapping[str, str] | None = None,
+    program: MassgenProgram | None = None,
 ) -> Completed:
-    """Run massgen (or its interpreter) with the environment a run would give it, bounded by `timeout`."""
-    return procs.run_bounded(argv, cwd, timeout, child_env(os.environ if env is None else env))
+    """Run massgen (or its interpreter) with the environment a run would give it, bounded by `timeout`.
+    With `program`: through the warm server when one fits (massgen's import is then paid already)."""
+    child = child_env(os.environ if env is None else env)
+    warm = run_bounded_warm(program, argv, cwd, timeout, child) if program is not None else None
+    return warm or procs.run_bounded(argv, cwd, timeout, child)
 
 
 # --- massgen --validate FILE --json ----------------------------------------------------------------------
@@ -92,7 +97,7 @@ def validate_config(
 ) -> Validation:
     argv = [*program.argv, flags.VALIDATE, config_path, flags.JSON]
     started = time.monotonic()
-    done = run_bounded(argv, cwd, timeout, env)
+    done = run_bounded(argv, cwd, timeout, env, program)
     seconds = time.monotonic() - started
     if done.start_error:
         return Validation(None, problem=f"could not start massgen: {done.start_error}", seconds=seconds)

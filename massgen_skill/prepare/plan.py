@@ -45,6 +45,7 @@ from massgen_skill.run import records
 from massgen_skill.run.launcher import Supervisor, child_env
 from massgen_skill.run.procs import TREE_FILE
 from massgen_skill.run.relay import Emitter, RunRelay, RunSettings
+from massgen_skill.warm.use import preview, warm_start
 
 INBOX_NAME = "inbox"
 STDOUT_LOG = "massgen.stdout.log"
@@ -272,6 +273,7 @@ def _dry_run(plan: RunPlan) -> int:
                 "web_port": command.web_port,
                 "review_gate": command.review_gate,
                 "max_cost": plan.request.max_cost,
+                "launch": preview(plan.program, child_env(os.environ), plan.request.cwd),
                 "needs_confirmation": decision.needs_confirmation,
                 "reasons": list(decision.reasons),
                 "notes": [*command.notes, *([plan.port.note] if plan.port and plan.port.note else [])],
@@ -331,6 +333,7 @@ def _supervise(plan: RunPlan, on_started: Callable[[], None] | None) -> int:
         redact=lambda line: _redact(line, secrets),
         run_id=record.run_id,
         tree_file=record.run_dir / TREE_FILE,
+        warm=warm_start(plan.program, env, record.run_dir, request.warm),
     )
     grace = max(0.1, request.stop_grace)
     settings = RunSettings(

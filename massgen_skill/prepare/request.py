@@ -38,6 +38,7 @@ class RunRequest:
     json: bool = False
     detach: bool = False  # return once massgen is launched; supervision goes on in the background
     structured: bool = False  # evaluate: the team writes verdict.json, next_tasks.json, critique_packet.md
+    warm: bool = False  # start the warm server when none runs (a running one is used either way)
     raw_argv: tuple[str, ...] = ()  # as typed: the confirmation message repeats it
     max_cost: float | None = None  # USD: stop the run once massgen's reported cost passes it
     continue_run: str | None = None  # `--continue RUN`: the next turn of that run's massgen session

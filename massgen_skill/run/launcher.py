@@ -22,7 +22,9 @@ from typing import IO
 
 from massgen_skill import PACKAGE_DIR
 from massgen_skill.massgen.markers import LineSplitter
+from massgen_skill.massgen.program import MassgenProgram
 from massgen_skill.run import procs
+from massgen_skill.warm.client import WarmProcess, WarmUnavailable, launch
 
 STDOUT = "stdout"
 STDERR = "stderr"
@@ -115,6 +117,18 @@ class Event:
     complete: bool = True  # False: the last line, cut off by massgen's exit (no newline)
 
 
+@dataclass(frozen=True)
+class WarmStart:
+    """Try the warm server (massgen_skill/warm) first; `status`: where the forked child writes its exit."""
+
+    program: MassgenProgram
+    status: Path
+
+
+COLD = "cold"
+WARM = "warm"
+
+
 class Supervisor:
     """One massgen process: lines arrive on `events`, whole, in order per stream."""
 
@@ -128,6 +142,7 @@ class Supervisor:
         redact: Callable[[str], str] = lambda s: s,
         run_id: str | None = None,
         tree_file: Path | None = None,
+        warm: WarmStart | None = None,
     ) -> None:
         self.argv = list(argv)
         self.cwd = cwd
@@ -138,7 +153,9 @@ class Supervisor:
         self.events: queue.Queue[Event] = queue.Queue()
         self.stderr_tail: deque[str] = deque(maxlen=80)
         self.write_errors: dict[str, str] = {}  # which log could not be written → why (disk full, …)
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | WarmProcess | None = None
+        self.warm = warm
+        self.launch_note = COLD  # "warm", or "cold: <why not warm>" when a warm start was tried
         self.start_time: int | None = None  # with the pid, massgen's identity (read before it can be reaped)
         self.tree_file = tree_file
         self.tree: procs.TreeRecorder | None = None  # massgen's descendants, seen while the run lives
@@ -151,8 +168,11 @@ class Supervisor:
 
     def start(self) -> None:
         """Spawn the child in a new session. Raises OSError when it cannot be started."""
-        self.proc = procs.spawn_group(self.argv, self.cwd, self.env, _die_with_parent())
-        self.start_time = procs.process_start_time(self.proc.pid)
+        self.proc = self._spawn()
+        if isinstance(self.proc, WarmProcess):
+            self.start_time = self.proc.start
+        else:
+            self.start_time = procs.process_start_time(self.proc.pid)
         if self.tree_file is not None:
             self.tree = procs.TreeRecorder(self.proc.pid, self.tree_file)
             self.tree.start()
@@ -161,6 +181,20 @@ class Supervisor:
             thread.start()
             self._readers.append(thread)
         threading.Thread(target=self._reap, daemon=True).start()
+
+    def _spawn(self) -> subprocess.Popen[bytes] | WarmProcess:
+        """A fork of the warm server when one fits this run; else (and on any error) a cold start, with why.
+        Either way massgen leads a session of its own and ends when we die (a lifeline stands in for the
+        parent-death signal of a cold child)."""
+        if self.warm is not None:
+            try:
+                child = launch(self.warm.program, self.argv, self.cwd, self.env, self.warm.status)
+            except (WarmUnavailable, OSError) as exc:  # never a failed run: cold, saying why
+                self.launch_note = f"{COLD}: {exc}"
+            else:
+                self.launch_note = WARM
+                return child
+        return procs.spawn_group(self.argv, self.cwd, self.env, _die_with_parent())
 
     def _pump(self, name: str, pipe: IO[bytes]) -> None:
         """Read a pipe to EOF: log every line (secrets scrubbed), queue it, never block the child.

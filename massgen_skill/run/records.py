@@ -92,6 +92,7 @@ class RunRecord:
     massgen_session: str | None = None  # the session massgen itself created (first turns, from its log)
     previous_run: str | None = None  # the run this one continues
     first_run: str | None = None  # the session's first run: `runs` groups turns under it
+    launch: str | None = None  # "warm" (forked by the warm server) or "cold: <why not warm>"
 
     @property
     def run_dir(self) -> Path:

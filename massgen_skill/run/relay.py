@@ -303,6 +303,7 @@ class RunRelay:
         self.record.pid = supervisor.pid
         self.record.pgid = supervisor.pid
         self.record.pid_start = supervisor.start_time
+        self.record.launch = supervisor.launch_note
         self.record.state = records.RUNNING
         self.save()
         if self.settings.on_started is not None:

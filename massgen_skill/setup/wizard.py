@@ -148,7 +148,7 @@ class Setup:
         if self.request.dry_run:
             return self._dry_run(argv, backends)
         timeout = self.request.timeout or HEADLESS_TIMEOUT
-        done = run_bounded(argv, self.cwd, timeout, self.env)
+        done = run_bounded(argv, self.cwd, timeout, self.env, self.program)
         summary = parse_quickstart(done.stdout)
         if summary is None or summary.status is None:
             why = (
@@ -176,7 +176,9 @@ class Setup:
         return self._finish(config, None)
 
     def _choices(self, specs: Sequence[dict[str, str]]) -> list[BackendInfo]:
-        listing = run_bounded([*self.program.argv, flags.LIST_BACKENDS], self.cwd, LIST_TIMEOUT, self.env)
+        listing = run_bounded(
+            [*self.program.argv, flags.LIST_BACKENDS], self.cwd, LIST_TIMEOUT, self.env, self.program
+        )
         backends = parse_list_backends(listing.stdout) if listing.returncode == 0 else []
         if not backends:
             warn(f"could not read `massgen --list-backends` ({listing.start_error or listing.tail()})")
