@@ -7,6 +7,7 @@ conftest.py files in the tree, `from conftest import ...` is ambiguous).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,10 @@ from runtools import VENV_BIN
 from massgen_skill.massgen.private_env import CACHE_VARIABLE
 from massgen_skill.run.records import STATE_DIR_ENV
 from massgen_skill.warm.paths import WARM_DIR_ENV
+
+# A suite started as a background job of a non-interactive shell (`.ci/run &`) inherits SIGINT ignored, and so
+# would every command a test starts: tests that stop a command with SIGINT need the usual disposition.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 __all__ = ["FAKE_BIN_DIR", "FakeMassgen"]
 

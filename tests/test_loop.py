@@ -154,13 +154,23 @@ def test_interrupted_loop_is_lost_then_stop_ends_it_and_its_run(fake_massgen, pr
     criteria = criteria_file(tmp_path)
     env = skill_env(fake_massgen.env(scenario="hang"))
     argv = [str(SKILL_SH), "loop", "--no-web", "--cwd-context", "none", "--criteria", str(criteria), GOAL]
-    with subprocess.Popen(argv, cwd=project_dir, env=env, stdout=subprocess.DEVNULL) as proc:
-        loops = project_dir / LOOPS_DIR
-        wait_for(lambda: loops.is_dir() and any(loops.glob("loop-*.json")), 30, "the loop record")
-        loop_id = next(loops.glob("loop-*.json")).stem
-        wait_for(lambda: _loop_record(project_dir, loop_id)["rounds"], 30, "the first round")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == ExitCode.STOPPED
+
+    # SIGINT ignored as a background job of a non-interactive shell leaves it: the loop must still stop.
+    def ignored() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    with subprocess.Popen(
+        argv, cwd=project_dir, env=env, stdout=subprocess.DEVNULL, preexec_fn=ignored
+    ) as proc:
+        try:
+            loops = project_dir / LOOPS_DIR
+            wait_for(lambda: loops.is_dir() and any(loops.glob("loop-*.json")), 30, "the loop record")
+            loop_id = next(loops.glob("loop-*.json")).stem
+            wait_for(lambda: _loop_record(project_dir, loop_id)["rounds"], 30, "the first round")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == ExitCode.STOPPED
+        finally:
+            proc.kill()  # never leave the test waiting on a loop that did not stop
     status = json.loads(skill(["status", loop_id, "--json"], env, project_dir).stdout)
     assert status["state"] == "lost"
     run_id = status["current_run"]

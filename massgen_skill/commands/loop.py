@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
+from types import FrameType
 
 from massgen_skill.commands._common import add_project_argument, positive_int, project_dir
 from massgen_skill.exitcodes import ExitCode, SkillError, exit_code_table
 from massgen_skill.loop import record as loops
 from massgen_skill.loop.engine import LoopDriver, LoopSettings, begin
 from massgen_skill.run.records import project_root
-from massgen_skill.run.relay import Emitter
+from massgen_skill.run.relay import HANDLED_SIGNALS, Emitter
 
 DEFAULT_ROUNDS = 3
 
@@ -111,6 +113,14 @@ def _resumed(args: argparse.Namespace) -> loops.LoopRecord:
     return loop
 
 
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # the loop stops driving (exit 8); its current run goes on until `stop LOOP`
+
+
 def run(args: argparse.Namespace) -> int:
+    # Explicit handlers: a loop started in the background by a non-interactive shell inherits SIGINT ignored,
+    # and would then never stop on it.
+    for signum in HANDLED_SIGNALS:
+        signal.signal(signum, _interrupted)
     loop = _resumed(args) if args.resume else _new(args)
     return LoopDriver(loop, Emitter(args.json)).drive()
