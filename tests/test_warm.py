@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 from runtools import group_alive, relayed, run_skill, skill, wait_for
 from test_truth import start_hanging
 
@@ -114,6 +115,9 @@ def standin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (site / "massgen" / "__init__.py").write_text("")
     (site / "massgen" / "cli" / "__init__.py").write_text(STANDIN_CLI)
     (site / "massgen" / "cli" / "env.py").write_text(STANDIN_ENV)
+    # massgen depends on pyyaml, jsonschema and requests, so its Python (which runs our wrapper) has them: so
+    # does the stand-in's, through the test venv's site-packages.
+    (site / "massgen_runtime_deps.pth").write_text(str(Path(yaml.__file__).resolve().parents[1]) + "\n")
     script = venv / "bin" / "massgen"
     script.write_text(STANDIN_SCRIPT.format(python=venv / "bin" / "python"))
     script.chmod(0o755)
