@@ -135,7 +135,9 @@ def plan_run(request: RunRequest) -> RunPlan:
     if not readiness.ready or readiness.program is None:
         raise readiness.error()
     reading = media.need_for(request.media, request.task)
-    media_support = media.check_launch(reading, media.here(readiness.config, request.cwd, os.environ))
+    media_support = None
+    if reading is not None:  # only a media task needs the config read (YAML) and the keys looked up
+        media_support = media.check_launch(reading, media.here(readiness.config, request.cwd, os.environ))
     if request.structured:  # decided on the user's words; massgen gets them inside our contract
         require_workspaces(readiness.config)
         request = replace(request, task=structured_task(request.task))
