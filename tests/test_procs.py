@@ -114,6 +114,30 @@ def test_staged_stop_ends_a_group_that_ignores_sigint(children):
     assert proc.wait(timeout=5) == -signal.SIGTERM
 
 
+def test_run_bounded_interrupted_stops_its_child_group(tmp_path):
+    """Ctrl-C reaches only our own group: an interrupted bounded run must not leave its child behind."""
+    pid_file = tmp_path / "pid"
+    child = [
+        sys.executable,
+        "-c",
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)",
+    ]
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            procs.run_bounded(child, tmp_path, 30, os.environ)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    pid = int(pid_file.read_text())
+    wait_for(lambda: not procs.is_alive(pid, None), 5, "the interrupted child to end")
+
+
 def test_run_bounded_captures_output_and_stops_at_the_time_limit(tmp_path):
     done = procs.run_bounded([sys.executable, "-c", "print('hi')"], tmp_path, 10, os.environ)
     assert (done.returncode, done.stdout.strip(), done.timed_out) == (0, "hi", False)

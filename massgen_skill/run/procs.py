@@ -493,6 +493,9 @@ def run_bounded(argv: Sequence[str], cwd: Path, timeout: float, env: Mapping[str
             proc.kill()
             out, err = b"", b""
         return Completed(argv, None, _text(out), _text(err), timed_out=True)
+    except BaseException:  # Ctrl-C or a signal turned exception: the child's own group would be left running
+        stop_child(proc, start, BOUNDED_GRACES)
+        raise
 
 
 def _text(data: bytes | None) -> str:
