@@ -25,6 +25,17 @@ CRITERIA = {
 }
 
 
+def _structured_world(
+    project: harness.Project, llm_server_factory: Callable[..., harness.LLMServer]
+) -> tuple[harness.LLMServer, Path, Path]:
+    """The scripted model in its structured mode, a two-agent config with workspaces, the criteria file."""
+    server = llm_server_factory(mode="structured")
+    config = harness.write_two_agent_fs_config(project, server.base_url)
+    criteria = project.artifacts / "criteria.json"
+    criteria.write_text(json.dumps(CRITERIA), encoding="utf-8")
+    return server, config, criteria
+
+
 def test_structured_evaluation_shows_the_verdict(
     project: harness.Project,
     mg_netns: NetNS,
@@ -32,10 +43,7 @@ def test_structured_evaluation_shows_the_verdict(
     run_in_ns: Callable[..., RunResult],
     llm_server_factory: Callable[..., harness.LLMServer],
 ) -> None:
-    server = llm_server_factory(mode="structured")
-    config = harness.write_two_agent_fs_config(project, server.base_url)
-    criteria = project.artifacts / "criteria.json"
-    criteria.write_text(json.dumps(CRITERIA), encoding="utf-8")
+    server, config, criteria = _structured_world(project, llm_server_factory)
     args = ["--no-web", "--structured", "--criteria", criteria, "--cwd-context", "none", "--config", config]
     done = run_in_ns([RUN_SH, *args, TASK], timeout=240, label="run --structured")
     assert done.returncode == 0, done.describe()
@@ -61,10 +69,7 @@ def test_one_loop_round(
     run_in_ns: Callable[..., RunResult],
     llm_server_factory: Callable[..., harness.LLMServer],
 ) -> None:
-    server = llm_server_factory(mode="structured")
-    config = harness.write_two_agent_fs_config(project, server.base_url)
-    criteria = project.artifacts / "criteria.json"
-    criteria.write_text(json.dumps(CRITERIA), encoding="utf-8")
+    _, config, criteria = _structured_world(project, llm_server_factory)
     args = ["loop", "--no-web", "--cwd-context", "none", "--max-rounds", "1", "--criteria", criteria]
     done = run_in_ns([SKILL_SH, *args, "--config", config, GOAL], timeout=400, label="loop (1 round)")
     assert done.returncode == 0, done.describe()
